@@ -1,0 +1,140 @@
+"""COMMAND and its subcommands, all derived from the registry."""
+
+from .. import errors
+from ..errors import CommandError
+from .args import glob_matcher
+from .dispatch import resolve
+from .keys import help_lines
+from .registry import COMMANDS, all_commands, command
+
+_DOC = dict(group="server", container_since="2.8.13",
+            container_summary="Returns detailed information about all commands.")
+_FLAGS = "loading stale"
+
+
+@command("command", -1, _FLAGS, acl="connection", tips=("nondeterministic_output_order",),
+         group="server", since="2.8.13", summary="Returns detailed information about all "
+         "commands.", complexity="O(N) where N is the total number of Redis commands")
+def cmd_command(c, argv):
+    if len(argv) > 1:
+        raise CommandError(errors.unknown_subcommand(argv[1], "command"))
+    return [cmd.info_reply() for cmd in COMMANDS.values()]
+
+
+@command("command|count", 2, _FLAGS, acl="connection", since="2.8.13",
+         summary="Returns a count of commands.", complexity="O(1)", **_DOC)
+def cmd_command_count(c, argv):
+    return len(COMMANDS)
+
+
+@command("command|info", -2, _FLAGS, acl="connection", tips=("nondeterministic_output_order",),
+         since="2.8.13", summary="Returns information about one, multiple or all commands.",
+         complexity="O(N) where N is the number of commands to look up", **_DOC)
+def cmd_command_info(c, argv):
+    if len(argv) == 2:
+        return [cmd.info_reply() for cmd in COMMANDS.values()]
+    return [_find(name).info_reply() if _find(name) else None for name in argv[2:]]
+
+
+def _find(raw):
+    name = raw.lower()
+    if b"|" in name:
+        container, sub = name.split(b"|", 1)
+        parent = COMMANDS.get(container)
+        return parent.subcommands.get(sub) if parent else None
+    return COMMANDS.get(name)
+
+
+@command("command|docs", -2, _FLAGS, acl="connection", tips=("nondeterministic_output_order",),
+         since="7.0.0", summary="Returns documentary information about one, multiple or all "
+         "commands.", complexity="O(N) where N is the number of commands to look up", **_DOC)
+def cmd_command_docs(c, argv):
+    if len(argv) == 2:
+        return {cmd.name.encode(): cmd.docs_reply() for cmd in COMMANDS.values()}
+    out = {}
+    for raw in argv[2:]:
+        cmd = _find(raw)
+        if cmd is not None:
+            out[cmd.fullname.encode()] = cmd.docs_reply()
+    return out
+
+
+@command("command|list", -2, _FLAGS, acl="connection", tips=("nondeterministic_output_order",),
+         since="7.0.0", summary="Returns a list of command names.",
+         complexity="O(N) where N is the total number of Redis commands", **_DOC)
+def cmd_command_list(c, argv):
+    cmds = list(all_commands())
+    if len(argv) == 2:
+        return [cmd.fullname.encode() for cmd in cmds]
+    if len(argv) != 5 or argv[2].lower() != b"filterby":
+        raise CommandError(errors.SYNTAX)
+    kind, value = argv[3].lower(), argv[4]
+    if kind == b"module":
+        return []
+    if kind == b"aclcat":
+        cat = value.decode("utf-8", "replace").lower()
+        return [cmd.fullname.encode() for cmd in cmds if cat in cmd.acl_categories()]
+    if kind == b"pattern":
+        match = glob_matcher(value, nocase=True)
+        return [cmd.fullname.encode() for cmd in cmds if match(cmd.fullname.encode())]
+    raise CommandError(errors.SYNTAX)
+
+
+def _getkeys(argv):
+    try:
+        cmd = resolve(argv[2:])
+    except CommandError as exc:
+        if exc.text.startswith("ERR unknown command") or "unknown subcommand" in exc.text:
+            raise CommandError("ERR Invalid command specified") from None
+        raise CommandError("ERR Invalid number of arguments specified for command") from None
+    positions = cmd.key_positions(argv[2:])
+    if not positions:
+        if not cmd.key_specs and cmd.getkeys is None:
+            raise CommandError("ERR The command has no key arguments")
+        raise CommandError("ERR Invalid arguments specified for command")
+    return cmd, positions
+
+
+@command("command|getkeys", -4, _FLAGS, acl="connection", since="2.8.13",
+         summary="Extracts the key names from an arbitrary command.",
+         complexity="O(N) where N is the number of arguments to the command", **_DOC)
+def cmd_command_getkeys(c, argv):
+    cmd, positions = _getkeys(argv)
+    return [argv[2 + i] for i in positions]
+
+
+@command("command|getkeysandflags", -4, _FLAGS, acl="connection", since="7.0.0",
+         summary="Extracts the key names and access flags for an arbitrary command.",
+         complexity="O(N) where N is the number of arguments to the command", **_DOC)
+def cmd_command_getkeysandflags(c, argv):
+    cmd, positions = _getkeys(argv)
+    flags = _position_flags(cmd, argv[2:])
+    from ..resp.writer import SetReply
+    return [[argv[2 + i], SetReply(flags.get(i, ()))] for i in positions]
+
+
+def _position_flags(cmd, argv):
+    from .registry import _spec_positions
+    out = {}
+    for spec in cmd.key_specs:
+        for i in _spec_positions(spec, argv, len(argv)):
+            out.setdefault(i, spec.flags)
+    return out
+
+
+@command("command|help", 2, _FLAGS, acl="connection", since="5.0.0",
+         summary="Returns helpful text about the different subcommands.", complexity="O(1)",
+         **_DOC)
+def cmd_command_help(c, argv):
+    return help_lines("COMMAND", [
+        "(no subcommand)", "    Return details about all Redis commands.", "COUNT",
+        "    Return the total number of commands in this Redis server.", "LIST",
+        "    Return a list of all commands in this Redis server.", "INFO [<command-name> ...]",
+        "    Return details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.", "DOCS [<command-name> ...]",
+        "    Return documentation details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.", "GETKEYS <full-command>",
+        "    Return the keys from a full Redis command.", "GETKEYSANDFLAGS <full-command>",
+        "    Return the keys and the access flags from a full Redis command."])

@@ -1,0 +1,99 @@
+"""CONFIG GET / SET / RESETSTAT / REWRITE / HELP over the declarative option table."""
+
+from .. import config as config_mod
+from ..errors import CommandError
+from ..resp.writer import OK
+from .keys import help_lines
+from .registry import command
+
+_DOC = dict(group="server", container_since="2.0.0",
+            container_summary="A container for server configuration commands.")
+_ADMIN = "admin noscript loading stale"
+
+
+@command("config|get", -3, _ADMIN, since="2.0.0",
+         summary="Returns the effective values of configuration parameters.",
+         complexity="O(N) when N is the number of configuration parameters provided", **_DOC)
+def cmd_config_get(c, argv):
+    cfg = c.server.config
+    found = {}
+    for raw in argv[2:]:
+        for name, shown in cfg.matching(raw.decode("utf-8", "replace")):
+            found.setdefault(name.encode(), shown.encode())
+    return found
+
+
+@command("config|set", -4, _ADMIN, tips=("request_policy:all_nodes",
+         "response_policy:all_succeeded"), since="2.0.0",
+         summary="Sets configuration parameters in-flight.",
+         complexity="O(N) when N is the number of configuration parameters provided", **_DOC)
+def cmd_config_set(c, argv):
+    if len(argv) % 2:
+        raise CommandError("ERR wrong number of arguments for 'config|set' command")
+    cfg = c.server.config
+    pairs = []
+    seen = set()
+    for i in range(2, len(argv), 2):
+        name = argv[i].decode("utf-8", "replace").lower()
+        opt = config_mod.BY_NAME.get(name)
+        if opt is None:
+            raise CommandError(f"ERR Unknown option or number of arguments for CONFIG SET - "
+                               f"'{name}'")
+        if opt.name in seen:
+            raise CommandError(f"ERR CONFIG SET failed (possibly related to argument "
+                               f"'{name}') - duplicate parameter")
+        seen.add(opt.name)
+        pairs.append((name, opt, argv[i + 1].decode("utf-8", "replace")))
+    # validate everything first, so a failure changes nothing
+    for name, opt, text in pairs:
+        if not opt.mutable:
+            raise CommandError(f"ERR CONFIG SET failed (possibly related to argument "
+                               f"'{name}') - can't set immutable config")
+        try:
+            value = opt.parse([text] if opt.kind != "list" else text.split())
+            if opt.name == "save" and value:
+                config_mod._check_save(value)
+        except config_mod.ConfigError as exc:
+            raise CommandError(f"ERR CONFIG SET failed (possibly related to argument "
+                               f"'{name}') - {exc}") from None
+    old = {opt.attr: getattr(cfg, opt.attr) for _, opt, _ in pairs}
+    try:
+        for name, opt, text in pairs:
+            cfg.set_from_words(name, [text] if opt.kind != "list" else text.split())
+    except config_mod.ConfigError as exc:
+        for attr, value in old.items():
+            setattr(cfg, attr, value)
+        raise CommandError(f"ERR CONFIG SET failed (possibly related to argument "
+                           f"'{name}') - {exc}") from None
+    c.server.config_changed()
+    return OK
+
+
+@command("config|resetstat", 2, _ADMIN, since="2.0.0",
+         summary="Resets the server's statistics.", complexity="O(1)", **_DOC)
+def cmd_config_resetstat(c, argv):
+    c.server.reset_stats()
+    return OK
+
+
+@command("config|rewrite", 2, _ADMIN, since="2.8.0",
+         summary="Persists the effective configuration to file.", complexity="O(1)", **_DOC)
+def cmd_config_rewrite(c, argv):
+    try:
+        config_mod.rewrite(c.server.config)
+    except config_mod.ConfigError as exc:
+        raise CommandError(f"ERR {exc}") from None
+    except OSError as exc:
+        raise CommandError(f"ERR Rewriting config file: {exc.strerror}") from None
+    return OK
+
+
+@command("config|help", 2, "loading stale", since="5.0.0",
+         summary="Returns helpful text about the different subcommands.", complexity="O(1)",
+         **_DOC)
+def cmd_config_help(c, argv):
+    return help_lines("CONFIG", [
+        "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their "
+        "values.", "SET <directive> <value>", "    Set the configuration <directive> to "
+        "<value>.", "RESETSTAT", "    Reset statistics reported by the INFO command.",
+        "REWRITE", "    Rewrite the configuration file."])

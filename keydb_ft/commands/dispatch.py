@@ -1,0 +1,202 @@
+"""The one gate every request passes, in this order: lookup, arity, auth, ACL, cluster
+slot, state (loading, read-only replica, OOM, subscribed mode, MULTI); then the locks of
+the command's keys, the handler, propagation of its effect, the reply, the unlock, and
+the statistics (commandstats, errorstats, slowlog, MONITOR).
+"""
+
+import time
+import traceback
+
+from .. import errors
+from ..errors import CommandError
+from ..log import log
+from ..resp.writer import Error
+from .registry import COMMANDS
+
+_NAMES = {}      # raw command name as sent (any case) -> Command; filled lazily
+_perf = time.perf_counter_ns
+
+
+def resolve(argv):
+    """Command for argv, subcommands resolved; raises CommandError with Redis's text."""
+    raw = argv[0]
+    cmd = _NAMES.get(raw)
+    if cmd is None:
+        cmd = COMMANDS.get(raw.lower())
+        if cmd is None:
+            raise CommandError(errors.unknown_command(argv))
+        if len(_NAMES) < 4096:
+            _NAMES[raw] = cmd
+    if cmd.subcommands and (len(argv) > 1 or cmd.handler is None):
+        if len(argv) < 2:
+            raise CommandError(errors.wrong_arity(cmd.fullname))
+        sub = cmd.subcommands.get(argv[1].lower())
+        if sub is None:
+            raise CommandError(errors.unknown_subcommand(argv[1], cmd.name))
+        cmd = sub
+    arity = cmd.arity
+    n = len(argv)
+    if (arity > 0 and n != arity) or n < -arity:
+        raise CommandError(errors.wrong_arity(cmd.fullname))
+    return cmd
+
+
+def execute(c, argv):
+    """Run one request for client c (on c's loop thread) and queue its reply."""
+    stats = c.loop.stats
+    mode = c.reply_mode
+    if mode != "on":
+        c.mute = True
+        if mode == "skip":
+            c.reply_mode = "on"
+    else:
+        c.mute = False
+    try:
+        cmd = resolve(argv)
+    except CommandError as exc:
+        if c.in_multi:
+            c.multi_error = True
+        _reject(c, stats, None, exc.text, argv)
+        return
+    c.last_cmd = cmd.fullname
+    flags = cmd.flags
+    if not c.authenticated and "no_auth" not in flags:
+        _reject(c, stats, cmd, errors.NOAUTH, argv)
+        return
+    server = c.server
+    if server.gate_checks is not None:
+        text = server.gate_checks(c, cmd, argv)
+        if text is not None:
+            if c.in_multi and "multi_ok" not in flags:
+                c.multi_error = True
+            _reject(c, stats, cmd, text, argv)
+            return
+    if server.pause_until and _must_pause(c, cmd):
+        c.paused_requests = True
+        c.backlog.insert(0, argv)
+        c.loop.call_later(max(0.0, server.pause_until - time.monotonic()), _resume, c)
+        return
+    if c.in_multi and "multi_ok" not in flags:
+        if "no_multi" in flags:
+            c.multi_error = True
+            _reject(c, stats, cmd, f"ERR Command not allowed inside a transaction", argv)
+            return
+        c.multi_queue.append((cmd, argv))
+        c.reply("QUEUED")
+        return
+    if (c.channels or c.patterns or c.shard_channels) and not c.resp3 and "pubsub_ok" not in flags:
+        _reject(c, stats, cmd, f"ERR Can't execute '{cmd.fullname}': only (P|S)SUBSCRIBE / "
+                "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", argv)
+        return
+    run(c, cmd, argv)
+
+
+def _must_pause(c, cmd):
+    server = c.server
+    if time.monotonic() >= server.pause_until:
+        server.pause_until = 0.0
+        return False
+    if c.replica is not None or "M" in c.flags_extra:
+        return False
+    if server.pause_all:
+        return True
+    if c.in_multi and "multi_ok" not in cmd.flags:
+        return False
+    if cmd.write or "may_replicate" in cmd.flags:
+        return True
+    if "runs_queue" in cmd.flags and any(q.write or "may_replicate" in q.flags for q, _ in c.multi_queue):
+        return True
+    return False
+
+
+def _resume(c):
+    if c.paused_requests is not None:
+        c.paused_requests = None
+        c.resume()
+
+
+def run(c, cmd, argv, locked=False):
+    """Execute cmd under the locks of its keys (unless the caller holds them)."""
+    stats = c.loop.stats
+    server = c.server
+    key_locks = server.key_locks
+    stripes = None
+    if not locked and "no_lock" not in cmd.flags:
+        if "all_stripes" in cmd.flags:
+            stripes = key_locks.all
+        else:
+            keys = cmd.keys(argv)
+            if keys:
+                stripes = key_locks.stripes_for(keys)
+        if stripes is not None:
+            key_locks.acquire(stripes)
+    dirty = stats.dirty
+    c.propagate_as = None
+    start = _perf()
+    try:
+        try:
+            result = cmd.handler(c, argv)
+        except CommandError as exc:
+            result = Error(exc.text)
+        except RecursionError:
+            result = Error("ERR reached the maximum nesting depth")
+        except Exception:
+            stats.unexpected_errors += 1
+            log.warning(f"Unexpected error in '{cmd.fullname}':\n{traceback.format_exc()}")
+            result = Error(f"ERR internal error while executing '{cmd.fullname}'")
+        if stats.dirty != dirty and server.keyspace.sinks:
+            _propagate(c, argv)
+        if result is not NO_REPLY:
+            c.reply(result)
+    finally:
+        if stripes is not None:
+            key_locks.release(stripes)
+    elapsed = (_perf() - start) // 1000
+    row = stats.commands.get(cmd)
+    if row is None:
+        row = stats.commands[cmd] = [0, 0, 0, 0]
+    row[0] += 1
+    row[1] += elapsed
+    stats.total_commands += 1
+    if type(result) is Error:
+        row[3] += 1
+        _count_error(stats, result)
+    if elapsed >= server.slowlog_threshold >= 0 and "skip_slowlog" not in cmd.flags:
+        server.slowlog.add(c, argv, elapsed)
+    if server.monitors and "skip_monitor" not in cmd.flags:
+        server.feed_monitors(c, argv)
+    return result
+
+
+def _propagate(c, argv):
+    ks = c.server.keyspace
+    effects = c.propagate_as
+    if effects is None:
+        ks.propagate(c.db.id, argv)
+    else:
+        for effect in effects:
+            ks.propagate(c.db.id, effect)
+
+
+def _reject(c, stats, cmd, text, argv):
+    if cmd is not None:
+        row = stats.commands.get(cmd)
+        if row is None:
+            row = stats.commands[cmd] = [0, 0, 0, 0]
+        row[2] += 1
+    c.write_error(text)
+    _count_error(stats, text)
+
+
+def _count_error(stats, text):
+    code = errors.error_code(text)
+    stats.errors[code] = stats.errors.get(code, 0) + 1
+    stats.error_replies += 1
+
+
+class _NoReply:
+    """Returned by a handler that replies later (blocking) or not at all."""
+    __slots__ = ()
+
+
+NO_REPLY = _NoReply()

@@ -1,0 +1,369 @@
+"""Generic keyspace commands: DEL, EXISTS, TYPE, RENAME, KEYS, SCAN, MOVE, COPY, OBJECT,
+expiry (EXPIRE family, TTL family, PERSIST), RANDOMKEY, TOUCH."""
+
+import random
+
+from .. import errors
+from ..db.keyspace import now_ms
+from ..errors import CommandError
+from ..locks import STRIPES
+from ..resp.writer import OK
+from ..types import copy_value, encoding_of, type_name
+from .args import INT64_MAX, glob_matcher, to_int
+from .registry import command, ks
+
+KEYSPACE = dict(group="generic")
+
+
+@command("del", -2, "write", acl="keyspace", keys=[ks("RM delete", 1, last=-1)],
+         tips=("request_policy:multi_shard", "response_policy:agg_sum"), since="1.0.0",
+         summary="Deletes one or more keys.", complexity="O(N) where N is the number of keys "
+         "that will be removed.", **KEYSPACE)
+def cmd_del(c, argv):
+    return _delete(c, argv)
+
+
+@command("unlink", -2, "write fast", acl="keyspace", keys=[ks("RM delete", 1, last=-1)],
+         tips=("request_policy:multi_shard", "response_policy:agg_sum"), since="4.0.0",
+         summary="Asynchronously deletes one or more keys.", complexity="O(1) for each key "
+         "removed regardless of its size.", **KEYSPACE)
+def cmd_unlink(c, argv):
+    return _delete(c, argv)
+
+
+def _delete(c, argv):
+    db = c.db
+    removed = 0
+    for key in argv[1:]:
+        if db.lookup(key) is not None and db.delete(key):
+            db.notify("g", "del", key)
+            removed += 1
+    return removed
+
+
+@command("exists", -2, "readonly fast", acl="keyspace", keys=[ks("RO", 1, last=-1)],
+         tips=("request_policy:multi_shard", "response_policy:agg_sum"), since="1.0.0",
+         summary="Determines whether one or more keys exist.",
+         complexity="O(N) where N is the number of keys to check.", **KEYSPACE)
+def cmd_exists(c, argv):
+    lookup = c.db.lookup
+    return sum(1 for key in argv[1:] if lookup(key) is not None)
+
+
+@command("touch", -2, "readonly fast", acl="keyspace", keys=[ks("RO", 1, last=-1)],
+         tips=("request_policy:multi_shard", "response_policy:agg_sum"), since="3.2.1",
+         summary="Returns the number of existing keys out of those specified after updating "
+         "the time they were last accessed.", complexity="O(N) where N is the number of keys "
+         "that will be touched.", **KEYSPACE)
+def cmd_touch(c, argv):
+    return cmd_exists(c, argv)
+
+
+@command("type", 2, "readonly fast", acl="keyspace", keys=[ks("RO", 1)], since="1.0.0",
+         summary="Determines the type of value stored at a key.", complexity="O(1)", **KEYSPACE)
+def cmd_type(c, argv):
+    value = c.db.lookup(argv[1])
+    return "none" if value is None else type_name(value)
+
+
+def _rename(c, argv, nx):
+    src, dst = argv[1], argv[2]
+    db = c.db
+    value = db.lookup(src)
+    if value is None:
+        raise CommandError(errors.NO_SUCH_KEY)
+    if src == dst:
+        return 0 if nx else OK
+    if nx and db.lookup(dst) is not None:
+        return 0
+    when = db.get_expire(src)
+    db.delete(src)
+    db.set(dst, value)
+    if when is not None:
+        db.set_expire(dst, when)
+    db.notify("g", "rename_from", src)
+    db.notify("g", "rename_to", dst)
+    return 1 if nx else OK
+
+
+@command("rename", 3, "write", acl="keyspace",
+         keys=[ks("RW access delete", 1), ks("OW update", 2)], since="1.0.0",
+         summary="Renames a key and overwrites the destination.", complexity="O(1)",
+         **KEYSPACE)
+def cmd_rename(c, argv):
+    return _rename(c, argv, False)
+
+
+@command("renamenx", 3, "write fast", acl="keyspace",
+         keys=[ks("RW access delete", 1), ks("OW insert", 2)], since="1.0.0",
+         summary="Renames a key only when the target key name doesn't exist.",
+         complexity="O(1)", **KEYSPACE)
+def cmd_renamenx(c, argv):
+    return _rename(c, argv, True)
+
+
+@command("keys", 2, "readonly all_stripes", acl="keyspace dangerous",
+         tips=("request_policy:all_shards", "nondeterministic_output_order"), since="1.0.0",
+         summary="Returns all key names that match a pattern.", complexity="O(N) with N "
+         "being the number of keys in the database", **KEYSPACE)
+def cmd_keys(c, argv):
+    match = glob_matcher(argv[1])
+    db = c.db
+    now = now_ms()
+    out = []
+    for i in range(STRIPES):
+        exp = db.expires[i]
+        for key in db.data[i]:
+            if match(key) and not (exp and exp.get(key, INT64_MAX) <= now):
+                out.append(key)
+    return out
+
+
+@command("scan", -2, "readonly no_lock", acl="keyspace",
+         tips=("nondeterministic_output", "request_policy:special"), since="2.8.0",
+         summary="Iterates over the key names in the database.",
+         complexity="O(1) for every call. O(N) for a complete iteration, including enough "
+         "command calls for the cursor to return back to 0. N is the number of elements "
+         "inside the collection.", **KEYSPACE)
+def cmd_scan(c, argv):
+    cursor = parse_cursor(argv[1])
+    match, count, want_type = parse_scan_options(argv, 2, allow_type=True)
+    db = c.db
+    locks = c.server.key_locks.stripes
+    held = c.in_exec
+    out = []
+    stripe = cursor
+    visited = 0
+    while stripe < STRIPES and (len(out) < count and visited < count * 10 or visited == 0):
+        if not held:
+            locks[stripe].acquire()
+        try:
+            for key in db.keys_in_stripe(stripe):
+                value = db.lookup(key)
+                if value is None or (match and not match(key)):
+                    continue
+                if want_type and type_name(value) != want_type:
+                    continue
+                out.append(key)
+        finally:
+            if not held:
+                locks[stripe].release()
+        stripe += 1
+        visited += 1
+    next_cursor = 0 if stripe >= STRIPES else stripe
+    return [b"%d" % next_cursor, out]
+
+
+def parse_cursor(raw):
+    try:
+        cursor = int(raw)
+    except ValueError:
+        raise CommandError("ERR invalid cursor") from None
+    if cursor < 0 or not raw.isdigit():
+        raise CommandError("ERR invalid cursor")
+    return cursor if cursor < STRIPES else STRIPES
+
+
+def parse_scan_options(argv, start, allow_type=False):
+    match = None
+    count = 10
+    want_type = None
+    i = start
+    while i < len(argv):
+        word = argv[i].lower()
+        if i + 1 >= len(argv):
+            raise CommandError(errors.SYNTAX)
+        if word == b"count":
+            count = to_int(argv[i + 1])
+            if count < 1:
+                raise CommandError(errors.SYNTAX)
+        elif word == b"match":
+            match = None if argv[i + 1] == b"*" else glob_matcher(argv[i + 1])
+        elif word == b"type" and allow_type:
+            want_type = argv[i + 1].decode("utf-8", "replace").lower()
+        else:
+            raise CommandError(errors.SYNTAX)
+        i += 2
+    return match, count, want_type
+
+
+@command("randomkey", 1, "readonly no_lock", acl="keyspace",
+         tips=("request_policy:all_shards", "nondeterministic_output"), since="1.0.0",
+         summary="Returns a random key name from the database.", complexity="O(1)",
+         **KEYSPACE)
+def cmd_randomkey(c, argv):
+    db = c.db
+    locks = c.server.key_locks.stripes
+    candidates = [i for i in range(STRIPES) if db.data[i]]
+    random.shuffle(candidates)
+    for i in candidates:
+        if not c.in_exec:
+            locks[i].acquire()
+        try:
+            keys = db.keys_in_stripe(i)
+            random.shuffle(keys)
+            for key in keys[:16]:
+                if db.lookup(key) is not None:
+                    return key
+        finally:
+            if not c.in_exec:
+                locks[i].release()
+    return None
+
+
+def _db_index(c, raw):
+    try:
+        index = to_int(raw)
+    except CommandError:
+        raise CommandError(errors.NOT_INTEGER) from None
+    if not 0 <= index < len(c.server.keyspace.dbs):
+        raise CommandError(errors.DB_INDEX_OUT_OF_RANGE)
+    return index
+
+
+@command("move", 3, "write fast", acl="keyspace", keys=[ks("RW access update", 1)],
+         since="1.0.0", summary="Moves a key to another database.", complexity="O(1)",
+         **KEYSPACE)
+def cmd_move(c, argv):
+    key = argv[1]
+    index = _db_index(c, argv[2])
+    target = c.server.keyspace.dbs[index]
+    src = c.db
+    if target is src:
+        raise CommandError(errors.SAME_OBJECT)
+    value = src.lookup(key)
+    if value is None or target.lookup(key) is not None:
+        return 0
+    when = src.get_expire(key)
+    target.set(key, value)
+    if when is not None:
+        target.set_expire(key, when)
+    src.delete(key)
+    src.notify("g", "move_from", key)
+    target.notify("g", "move_to", key)
+    return 1
+
+
+@command("copy", -3, "write denyoom", acl="keyspace",
+         keys=[ks("RO access", 1), ks("OW update", 2)], since="6.2.0",
+         summary="Copies the value of a key to a new key.",
+         complexity="O(N) worst case for collections, where N is the number of nested items. "
+         "O(1) for string values.", **KEYSPACE)
+def cmd_copy(c, argv):
+    src_key, dst_key = argv[1], argv[2]
+    target = c.db
+    replace = False
+    i = 3
+    while i < len(argv):
+        word = argv[i].lower()
+        if word == b"replace":
+            replace = True
+        elif word == b"db" and i + 1 < len(argv):
+            try:
+                index = to_int(argv[i + 1])
+            except CommandError:
+                raise CommandError(errors.NOT_INTEGER) from None
+            if not 0 <= index < len(c.server.keyspace.dbs):
+                raise CommandError(errors.DB_INDEX_OUT_OF_RANGE)
+            target = c.server.keyspace.dbs[index]
+            i += 1
+        else:
+            raise CommandError(errors.SYNTAX)
+        i += 1
+    src = c.db
+    if src is target and src_key == dst_key:
+        raise CommandError(errors.SAME_OBJECT)
+    value = src.lookup(src_key)
+    if value is None:
+        return 0
+    if target.lookup(dst_key) is not None:
+        if not replace:
+            return 0
+        target.delete(dst_key)
+    target.set(dst_key, copy_value(value))
+    when = src.get_expire(src_key)
+    if when is not None:
+        target.set_expire(dst_key, when)
+    target.notify("g", "copy_to", dst_key)
+    return 1
+
+
+# -- OBJECT ----------------------------------------------------------------------------------
+_OBJ = dict(group="generic", container_since="2.2.3",
+            container_summary="A container for object introspection commands.")
+
+
+@command("object|encoding", 3, "readonly", acl="keyspace", keys=[ks("RO", 2)],
+         tips=("nondeterministic_output",), since="2.2.3",
+         summary="Returns the internal encoding of a Redis object.", complexity="O(1)", **_OBJ)
+def cmd_object_encoding(c, argv):
+    value = c.db.lookup(argv[2])
+    if value is None:
+        return None
+    return encoding_of(value, c.server.config).encode()
+
+
+@command("object|freq", 3, "readonly", acl="keyspace", keys=[ks("RO", 2)],
+         tips=("nondeterministic_output",), since="4.0.0",
+         summary="Returns the logarithmic access frequency counter of a Redis object.",
+         complexity="O(1)", **_OBJ)
+def cmd_object_freq(c, argv):
+    value = c.db.lookup(argv[2])
+    if value is None:
+        return None
+    if "lfu" not in c.server.config.maxmemory_policy:
+        raise CommandError("ERR An LFU maxmemory policy is not selected, access frequency not "
+                           "tracked. Please note that when switching between policies at "
+                           "runtime LRU and LFU data will take some time to adjust.")
+    return 0
+
+
+@command("object|idletime", 3, "readonly", acl="keyspace", keys=[ks("RO", 2)],
+         tips=("nondeterministic_output",), since="2.2.3",
+         summary="Returns the time since the last access to a Redis object.",
+         complexity="O(1)", **_OBJ)
+def cmd_object_idletime(c, argv):
+    value = c.db.lookup(argv[2])
+    if value is None:
+        return None
+    if "lfu" in c.server.config.maxmemory_policy:
+        raise CommandError("ERR An LFU maxmemory policy is selected, idle time not tracked. "
+                           "Please note that when switching between policies at runtime LRU "
+                           "and LFU data will take some time to adjust.")
+    return 0
+
+
+@command("object|refcount", 3, "readonly", acl="keyspace", keys=[ks("RO", 2)],
+         tips=("nondeterministic_output",), since="2.2.3",
+         summary="Returns the reference count of a value of a key.", complexity="O(1)", **_OBJ)
+def cmd_object_refcount(c, argv):
+    value = c.db.lookup(argv[2])
+    if value is None:
+        return None
+    return 2147483647 if type(value) is bytes and encoding_of(value, None) == "int" \
+        and 0 <= int(value) < 10000 else 1
+
+
+@command("object|help", 2, "loading stale", acl="keyspace", since="6.2.0",
+         summary="Returns helpful text about the different subcommands.", complexity="O(1)",
+         **_OBJ)
+def cmd_object_help(c, argv):
+    return help_lines("OBJECT", [
+        "ENCODING <key>", "    Return the kind of internal representation used in order to "
+        "store the value", "    associated with a <key>.",
+        "FREQ <key>", "    Return the access frequency index of the <key>. The returned "
+        "integer is proportional to", "    the logarithm of the recent access frequency "
+        "of the key.",
+        "IDLETIME <key>", "    Return the idle time of the <key>, that is the approximated "
+        "number of", "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>", "    Return the number of references of the value associated with "
+        "the specified", "    <key>."])
+
+
+def help_lines(container, lines):
+    head = (f"{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+    tail = ["HELP", "    Print this help."]
+    return [s.encode() for s in [head] + lines + tail]
+
+
+from . import expire  # noqa: E402,F401  (expiry commands live in their own module)

@@ -1,0 +1,225 @@
+"""Server commands: DBSIZE, TIME, FLUSHDB, FLUSHALL, SLOWLOG, SHUTDOWN, DEBUG, MONITOR, ROLE."""
+
+import time
+
+from .. import errors
+from ..db.keyspace import thread_stats
+from ..errors import CommandError
+from ..resp.writer import OK
+from ..types import encoding_of
+from .args import to_float, to_int
+from .dispatch import NO_REPLY
+from .keys import help_lines
+from .registry import command
+
+SERVER = dict(group="server")
+
+
+@command("dbsize", 1, "readonly fast", acl="keyspace",
+         tips=("request_policy:all_shards", "response_policy:agg_sum"), since="1.0.0",
+         summary="Returns the number of keys in the database.", complexity="O(1)", **SERVER)
+def cmd_dbsize(c, argv):
+    return c.db.size()
+
+
+@command("time", 1, "loading stale fast", tips=("nondeterministic_output",), since="2.6.0",
+         summary="Returns the server time.", complexity="O(1)", **SERVER)
+def cmd_time(c, argv):
+    now = time.time_ns() // 1000
+    return [b"%d" % (now // 1_000_000), b"%d" % (now % 1_000_000)]
+
+
+def _flush_mode(argv, name):
+    if len(argv) > 2:
+        raise CommandError(errors.SYNTAX)
+    if len(argv) == 2 and argv[1].lower() not in (b"async", b"sync"):
+        raise CommandError(errors.SYNTAX)
+
+
+def flush_databases(server, dbs):
+    """Empty dbs (caller holds every stripe). Returns the number of keys removed."""
+    removed = 0
+    ks = server.keyspace
+    for db in dbs:
+        removed += db.clear()
+        ks.touch_all_watched(db.id)
+    for hook in server.flush_hooks:
+        hook(dbs)
+    return removed
+
+
+@command("flushdb", -1, "write all_stripes", acl="keyspace dangerous",
+         tips=("request_policy:all_shards", "response_policy:all_succeeded"), since="1.0.0",
+         summary="Removes all keys from the current database.",
+         complexity="O(N) where N is the number of keys in the selected database", **SERVER)
+def cmd_flushdb(c, argv):
+    _flush_mode(argv, "flushdb")
+    flush_databases(c.server, [c.db])
+    thread_stats().dirty += 1
+    return OK
+
+
+@command("flushall", -1, "write all_stripes", acl="keyspace dangerous",
+         tips=("request_policy:all_shards", "response_policy:all_succeeded"), since="1.0.0",
+         summary="Removes all keys from all databases.",
+         complexity="O(N) where N is the total number of keys in all databases", **SERVER)
+def cmd_flushall(c, argv):
+    _flush_mode(argv, "flushall")
+    flush_databases(c.server, c.server.keyspace.dbs)
+    thread_stats().dirty += 1
+    for hook in c.server.flushall_hooks:
+        hook(c)
+    return OK
+
+
+_SLOW = dict(group="server", container_since="2.2.12",
+             container_summary="A container for slow log commands.")
+
+
+@command("slowlog|get", -2, "admin loading stale", tips=("request_policy:all_nodes",
+         "nondeterministic_output"), since="2.2.12", summary="Returns the slow log's entries.",
+         complexity="O(N) where N is the number of entries returned", **_SLOW)
+def cmd_slowlog_get(c, argv):
+    count = 10
+    if len(argv) == 3:
+        try:
+            count = to_int(argv[2])
+        except CommandError:
+            count = None
+        if count is None or count < -1:
+            raise CommandError("ERR count should be greater than or equal to -1")
+    elif len(argv) > 3:
+        raise CommandError(errors.wrong_arity("slowlog|get"))
+    return c.server.slowlog.get(count)
+
+
+@command("slowlog|len", 2, "admin loading stale", tips=("request_policy:all_nodes",
+         "response_policy:agg_sum", "nondeterministic_output"), since="2.2.12",
+         summary="Returns the number of entries in the slow log.", complexity="O(1)", **_SLOW)
+def cmd_slowlog_len(c, argv):
+    return len(c.server.slowlog)
+
+
+@command("slowlog|reset", 2, "admin loading stale", tips=("request_policy:all_nodes",
+         "response_policy:all_succeeded"), since="2.2.12",
+         summary="Clears all entries from the slow log.",
+         complexity="O(N) where N is the number of entries in the slowlog", **_SLOW)
+def cmd_slowlog_reset(c, argv):
+    c.server.slowlog.reset()
+    return OK
+
+
+@command("slowlog|help", 2, "loading stale", since="6.2.0",
+         summary="Show helpful text about the different subcommands", complexity="O(1)",
+         **_SLOW)
+def cmd_slowlog_help(c, argv):
+    return help_lines("SLOWLOG", [
+        "GET [<count>]", "    Return top <count> entries from the slowlog (default: 10, -1 "
+        "mean all).", "    Entries are made of:", "    id, timestamp, time in microseconds, "
+        "arguments array, client IP and port,", "    client name", "LEN",
+        "    Return the length of the slowlog.", "RESET", "    Reset the slowlog."])
+
+
+@command("shutdown", -1, "admin noscript loading stale no_multi allow_busy", since="1.0.0",
+         summary="Synchronously saves the database(s) to disk and shuts down the Redis server.",
+         complexity="O(N) when saving, where N is the total number of keys in all databases "
+         "when saving data, otherwise O(1)", **SERVER)
+def cmd_shutdown(c, argv):
+    save = None
+    for raw in argv[1:]:
+        word = raw.lower()
+        if word == b"nosave":
+            save = False
+        elif word == b"save":
+            save = True
+        elif word in (b"now", b"force", b"abort"):
+            if word == b"abort":
+                raise CommandError("ERR No shutdown in progress.")
+        else:
+            raise CommandError(errors.SYNTAX)
+    if not c.server.shutdown(save):
+        raise CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
+    c.closing = True
+    return NO_REPLY
+
+
+@command("monitor", 1, "admin noscript loading stale", since="1.0.0",
+         summary="Listens for all requests received by the server in real-time.",
+         complexity="", **SERVER)
+def cmd_monitor(c, argv):
+    if c.monitor:
+        return OK
+    c.monitor = True
+    c.flags_extra += "O"
+    server = c.server
+    with server.monitor_lock:
+        server.monitors.append(c)
+    return OK
+
+
+@command("role", 1, "noscript loading stale fast", acl="admin dangerous", since="2.8.12",
+         summary="Returns the replication role.", complexity="O(1)", **SERVER)
+def cmd_role(c, argv):
+    return c.server.role_reply()
+
+
+@command("debug", -2, "admin noscript loading stale", since="1.0.0",
+         summary="A container for debugging commands.", complexity="Depends on subcommand.",
+         **SERVER)
+def cmd_debug(c, argv):
+    server = c.server
+    mode = server.config.enable_debug_command
+    if mode == "no" or (mode == "local" and not c.local):
+        raise CommandError(errors.DEBUG_DISABLED)
+    sub = argv[1].lower()
+    handler = DEBUG_SUBCOMMANDS.get(sub)
+    if handler is None:
+        raise CommandError(errors.unknown_subcommand(argv[1], "debug"))
+    return handler(c, argv)
+
+
+def _debug_sleep(c, argv):
+    seconds = to_float(argv[2]) if len(argv) > 2 else 0.0
+    time.sleep(seconds)
+    return OK
+
+
+def _debug_object(c, argv):
+    if len(argv) != 3:
+        raise CommandError(errors.SYNTAX)
+    with _stripe(c, argv[2]):
+        value = c.db.lookup(argv[2])
+        if value is None:
+            raise CommandError(errors.NO_SUCH_KEY)
+        enc = encoding_of(value, c.server.config)
+        size = len(value) if hasattr(value, "__len__") else 0
+    return (f"Value at:0x0 refcount:1 encoding:{enc} serializedlength:{size} lru:0 "
+            f"lru_seconds_idle:0")
+
+
+def _debug_active_expire(c, argv):
+    if len(argv) != 3:
+        raise CommandError(errors.SYNTAX)
+    c.server.active_expire_enabled = to_int(argv[2]) != 0
+    return OK
+
+
+class _stripe:
+    """Hold the stripe of one key (DEBUG runs without key locks of its own)."""
+
+    def __init__(self, c, key):
+        self.locks = c.server.key_locks
+        self.idx = self.locks.stripes_for([key])
+
+    def __enter__(self):
+        self.locks.acquire(self.idx)
+
+    def __exit__(self, *exc):
+        self.locks.release(self.idx)
+
+
+DEBUG_SUBCOMMANDS = {
+    b"sleep": _debug_sleep,
+    b"object": _debug_object,
+    b"set-active-expire": _debug_active_expire,
+}

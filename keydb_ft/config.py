@@ -1,0 +1,354 @@
+"""ONE declarative table of options. It drives config-file parsing, the command line,
+CONFIG GET / SET / RESETSTAT / REWRITE and the config part of INFO.
+
+Values live as attributes of Config named with underscores (config.proto_max_bulk_len);
+a reader takes the attribute once, a CONFIG SET replaces it whole, so readers on other
+threads see the old or the new value, never a torn one. Apply hooks run under the
+config lock (a leaf lock) after a successful CONFIG SET.
+"""
+
+import fnmatch
+import os
+
+from .resp.parser import split_args
+
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000 ** 2, "mb": 1024 ** 2,
+          "g": 1000 ** 3, "gb": 1024 ** 3}
+
+
+class ConfigError(Exception):
+    pass
+
+
+def parse_memory(text):
+    t = text.strip().lower()
+    num = t.rstrip("kmgb")
+    unit = t[len(num):]
+    if unit not in _UNITS or not num.isdigit():
+        raise ConfigError("argument must be a memory value")
+    return int(num) * _UNITS[unit]
+
+
+def _parse_bool(text):
+    t = text.lower()
+    if t in ("yes", "no"):
+        return t == "yes"
+    raise ConfigError("argument must be 'yes' or 'no'")
+
+
+def _parse_int(text, lo, hi):
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError("argument couldn't be parsed into an integer") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"argument must be between {lo} and {hi} inclusive")
+    return value
+
+
+class Option:
+    __slots__ = ("name", "kind", "default", "lo", "hi", "mutable", "choices", "apply",
+                 "aliases", "multi", "attr")
+
+    def __init__(self, name, kind, default, lo=0, hi=2 ** 63 - 1, mutable=True, choices=(),
+                 apply=None, aliases=(), multi=False):
+        self.name, self.kind, self.default = name, kind, default
+        self.lo, self.hi, self.mutable, self.choices = lo, hi, mutable, choices
+        self.apply, self.aliases, self.multi = apply, aliases, multi
+        self.attr = name.replace("-", "_")
+
+    def parse(self, args):
+        """Value from the argument words of a config line or CONFIG SET."""
+        text = " ".join(args)
+        kind = self.kind
+        if kind == "bool":
+            return _parse_bool(text)
+        if kind == "int":
+            return _parse_int(text, self.lo, self.hi)
+        if kind == "memory":
+            value = parse_memory(text)
+            if not self.lo <= value <= self.hi:
+                raise ConfigError(f"argument must be between {self.lo} and {self.hi} inclusive")
+            return value
+        if kind == "enum":
+            t = text.lower()
+            if t not in self.choices:
+                raise ConfigError("argument(s) must be one of the following: "
+                                  + ", ".join(self.choices))
+            return t
+        if kind == "list":
+            return text.split() if len(args) == 1 else list(args)
+        return text
+
+    def show(self, value):
+        """The text CONFIG GET and CONFIG REWRITE show for value."""
+        if self.kind == "bool":
+            return "yes" if value else "no"
+        if self.kind == "list":
+            return " ".join(value)
+        return str(value)
+
+
+OPTIONS = [
+    # network
+    Option("bind", "list", ["*", "-::*"], mutable=False),
+    Option("port", "int", 6379, 0, 65535, mutable=False),
+    Option("protected-mode", "bool", True),
+    Option("tcp-backlog", "int", 511, 0, 2 ** 31 - 1, mutable=False),
+    Option("timeout", "int", 0, 0, 2 ** 31 - 1),
+    Option("tcp-keepalive", "int", 300, 0, 2 ** 31 - 1),
+    Option("unixsocket", "string", "", mutable=False),
+    Option("unixsocketperm", "int", 0, 0, 0o777, mutable=False),
+    # general
+    Option("daemonize", "bool", False, mutable=False),
+    Option("supervised", "enum", "no", choices=("upstart", "systemd", "auto", "no"), mutable=False),
+    Option("loglevel", "enum", "notice", choices=("debug", "verbose", "notice", "warning", "nothing")),
+    Option("logfile", "string", "", mutable=False),
+    Option("syslog-enabled", "bool", False, mutable=False),
+    Option("pidfile", "string", "", mutable=False),
+    Option("databases", "int", 16, 1, 2 ** 31 - 1, mutable=False),
+    Option("always-show-logo", "bool", False, mutable=False),
+    Option("set-proc-title", "bool", True, mutable=False),
+    Option("enable-debug-command", "enum", "no", choices=("yes", "no", "local"), mutable=False),
+    Option("enable-protected-configs", "enum", "no", choices=("yes", "no", "local"), mutable=False),
+    # threads (keydb)
+    Option("server-threads", "int", 2, 1, 64, mutable=False),
+    Option("server-thread-affinity", "string", "false", mutable=False),
+    # security and clients
+    Option("requirepass", "string", ""),
+    Option("maxclients", "int", 10000, 1, 2 ** 31 - 1),
+    Option("proto-max-bulk-len", "memory", 512 * 1024 * 1024, 1024 * 1024, 2 ** 63 - 1),
+    Option("client-query-buffer-limit", "memory", 1024 ** 3, 1024 * 1024, 2 ** 63 - 1),
+    Option("client-output-buffer-limit", "string",
+           "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
+    # memory
+    Option("maxmemory", "memory", 0),
+    Option("maxmemory-policy", "enum", "noeviction",
+           choices=("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+                    "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction")),
+    Option("maxmemory-samples", "int", 5, 1, 64),
+    Option("maxmemory-eviction-tenacity", "int", 10, 0, 100),
+    Option("lazyfree-lazy-eviction", "bool", False),
+    Option("lazyfree-lazy-expire", "bool", False),
+    Option("lazyfree-lazy-server-del", "bool", False),
+    Option("lazyfree-lazy-user-del", "bool", False),
+    Option("lazyfree-lazy-user-flush", "bool", False),
+    Option("replica-lazy-flush", "bool", False),
+    Option("activedefrag", "bool", False),
+    # expiry and cron
+    Option("hz", "int", 10, 1, 500),
+    Option("dynamic-hz", "bool", True),
+    Option("active-expire-effort", "int", 1, 1, 10),
+    # persistence
+    Option("save", "string", "3600 1 300 100 60 10000"),
+    Option("dbfilename", "string", "dump.rdb"),
+    Option("dir", "string", "", apply="dir"),
+    Option("rdbcompression", "bool", True),
+    Option("rdbchecksum", "bool", True),
+    Option("rdb-del-sync-files", "bool", False),
+    Option("stop-writes-on-bgsave-error", "bool", True),
+    Option("sanitize-dump-payload", "enum", "no", choices=("no", "yes", "clients")),
+    Option("appendonly", "bool", False),
+    Option("appendfilename", "string", "appendonly.aof", mutable=False),
+    Option("appenddirname", "string", "appendonlydir", mutable=False),
+    Option("appendfsync", "enum", "everysec", choices=("always", "everysec", "no")),
+    Option("no-appendfsync-on-rewrite", "bool", False),
+    Option("auto-aof-rewrite-percentage", "int", 100, 0, 2 ** 31 - 1),
+    Option("auto-aof-rewrite-min-size", "memory", 64 * 1024 * 1024),
+    Option("aof-load-truncated", "bool", True),
+    Option("aof-use-rdb-preamble", "bool", True),
+    Option("aof-timestamp-enabled", "bool", False),
+    Option("aof-rewrite-incremental-fsync", "bool", True),
+    Option("rdb-save-incremental-fsync", "bool", True),
+    # encodings
+    Option("hash-max-listpack-entries", "int", 128, aliases=("hash-max-ziplist-entries",)),
+    Option("hash-max-listpack-value", "int", 64, aliases=("hash-max-ziplist-value",)),
+    Option("list-max-listpack-size", "int", -2, -5, 2 ** 31 - 1, aliases=("list-max-ziplist-size",)),
+    Option("list-compress-depth", "int", 0, 0, 2 ** 31 - 1),
+    Option("set-max-intset-entries", "int", 512),
+    Option("zset-max-listpack-entries", "int", 128, aliases=("zset-max-ziplist-entries",)),
+    Option("zset-max-listpack-value", "int", 64, aliases=("zset-max-ziplist-value",)),
+    Option("hll-sparse-max-bytes", "memory", 3000),
+    Option("stream-node-max-bytes", "memory", 4096),
+    Option("stream-node-max-entries", "int", 100),
+    Option("activerehashing", "bool", True),
+    # monitoring
+    Option("slowlog-log-slower-than", "int", 10000, -1, 2 ** 63 - 1),
+    Option("slowlog-max-len", "int", 128, 0, 2 ** 63 - 1),
+    Option("latency-monitor-threshold", "int", 0),
+    Option("latency-tracking", "bool", True),
+    Option("notify-keyspace-events", "string", "", apply="notify"),
+    # scripting
+    Option("lua-time-limit", "int", 5000, aliases=("busy-reply-threshold",)),
+    # replication
+    Option("replicaof", "list", [], aliases=("slaveof",), mutable=False),
+    Option("masterauth", "string", ""),
+    Option("masteruser", "string", ""),
+    Option("replica-read-only", "bool", True, aliases=("slave-read-only",)),
+    Option("replica-serve-stale-data", "bool", True, aliases=("slave-serve-stale-data",)),
+    Option("repl-backlog-size", "memory", 1024 * 1024),
+    Option("repl-backlog-ttl", "int", 3600),
+    Option("repl-timeout", "int", 60, 1),
+    Option("repl-diskless-sync", "bool", True),
+    Option("repl-diskless-sync-delay", "int", 5),
+    Option("repl-diskless-load", "enum", "disabled", choices=("disabled", "on-empty-db", "swapdb")),
+    Option("replica-priority", "int", 100, aliases=("slave-priority",)),
+    Option("min-replicas-to-write", "int", 0, aliases=("min-slaves-to-write",)),
+    Option("min-replicas-max-lag", "int", 10, aliases=("min-slaves-max-lag",)),
+    Option("active-replica", "bool", False, mutable=False),
+    Option("multi-master", "bool", False, mutable=False),
+    # cluster
+    Option("cluster-enabled", "bool", False, mutable=False),
+    Option("cluster-config-file", "string", "nodes.conf", mutable=False),
+    Option("cluster-node-timeout", "int", 15000),
+    # tiered storage (keydb)
+    Option("storage-provider", "list", [], mutable=False),
+    # acl
+    Option("aclfile", "string", "", mutable=False),
+    Option("acllog-max-len", "int", 128),
+]
+
+BY_NAME = {}
+for _opt in OPTIONS:
+    BY_NAME[_opt.name] = _opt
+    for _alias in _opt.aliases:
+        BY_NAME[_alias] = _opt
+
+
+class Config:
+    """Current values as attributes; the file and overrides they came from."""
+
+    def __init__(self):
+        for opt in OPTIONS:
+            setattr(self, opt.attr, opt.default)
+        self.path = None
+        self.hooks = {}          # apply name -> callable(config, option, value)
+
+    def get(self, name):
+        return getattr(self, BY_NAME[name].attr)
+
+    def set_from_words(self, name, args, startup=False):
+        opt = BY_NAME.get(name.lower())
+        if opt is None:
+            raise KeyError(name)
+        if not startup and not opt.mutable:
+            raise ConfigError("can't set immutable config")
+        value = opt.parse(args)
+        if opt.name == "save" and value:
+            _check_save(value)
+        setattr(self, opt.attr, value)
+        hook = self.hooks.get(opt.apply) if opt.apply else None
+        if hook is not None:
+            hook(self, opt, value)
+        return opt
+
+    def matching(self, pattern):
+        """(name, shown value) for every option (and alias) whose name matches."""
+        pat = pattern.lower()
+        for name, opt in BY_NAME.items():
+            if fnmatch.fnmatchcase(name, pat):
+                yield name, opt.show(getattr(self, opt.attr))
+
+
+def _check_save(text):
+    words = text.split()
+    if len(words) % 2 or not all(w.isdigit() for w in words):
+        raise ConfigError("Invalid save parameters")
+
+
+def read_file(path, seen=None):
+    """(line number, words, path) of every directive in a redis.conf-style file."""
+    seen = seen or set()
+    real = os.path.realpath(path)
+    if real in seen:
+        return
+    seen.add(real)
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            line = raw.strip()
+            if not line or line.startswith(b"#"):
+                continue
+            words = split_args(line)
+            if words is None:
+                raise ConfigFileError(number, raw, "Unbalanced quotes in configuration line")
+            words = [w.decode("utf-8", "replace") for w in words]
+            if words[0].lower() == "include" and len(words) == 2:
+                yield from read_file(words[1], seen)
+                continue
+            yield number, words, raw.decode("utf-8", "replace").rstrip("\r\n")
+
+
+class ConfigFileError(Exception):
+    def __init__(self, line, text, reason):
+        super().__init__(reason)
+        self.line, self.text, self.reason = line, text, reason
+
+
+def load(config, path=None, overrides=()):
+    """Apply a config file, then command-line overrides (lists of words). Several
+    `save` lines add up, as in Redis; `save ""` clears them."""
+    lines = []
+    if path:
+        config.path = os.path.abspath(path)
+        lines.extend(read_file(path))
+    lines.extend((n, words, " ".join(words)) for n, words in enumerate(overrides, 1))
+    save_points = None
+    for number, words, text in lines:
+        if words[0].lower() == "save" and len(words) > 1:
+            save_points = [] if save_points is None else save_points
+            points = " ".join(words[1:]).strip('"')
+            save_points = [] if not points else save_points + [points]
+            words = ["save", " ".join(save_points)]
+        _apply_line(config, words, number, text)
+
+
+def _apply_line(config, words, number, text):
+    name, args = words[0], words[1:]
+    opt = BY_NAME.get(name.lower())
+    if opt is None or (not args and opt.kind not in ("string", "list")):
+        raise ConfigFileError(number, text, "Bad directive or wrong number of arguments")
+    try:
+        config.set_from_words(name, args, startup=True)
+    except ConfigError as exc:
+        raise ConfigFileError(number, text, str(exc)) from None
+
+
+def rewrite(config):
+    """CONFIG REWRITE: keep the file's lines, update changed options, append the rest."""
+    if not config.path:
+        raise ConfigError("The server is running without a config file")
+    try:
+        with open(config.path, encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
+    except FileNotFoundError:
+        lines = []
+    done = set()
+    out = []
+    for line in lines:
+        words = split_args(line.strip().encode()) if line.strip() and not line.lstrip().startswith("#") else None
+        opt = BY_NAME.get(words[0].decode().lower()) if words else None
+        if opt is None:
+            out.append(line)
+            continue
+        if opt.name in done:
+            continue
+        done.add(opt.name)
+        out.append(_config_line(config, opt))
+    extra = [opt for opt in OPTIONS if opt.name not in done
+             and getattr(config, opt.attr) != opt.default]
+    if extra:
+        out.append("# Generated by CONFIG REWRITE")
+        out.extend(_config_line(config, opt) for opt in extra)
+    tmp = config.path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(out) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, config.path)
+
+
+def _config_line(config, opt):
+    shown = opt.show(getattr(config, opt.attr))
+    if opt.kind in ("list",) or opt.name in ("save", "client-output-buffer-limit"):
+        return f"{opt.name} {shown}" if shown else f'{opt.name} ""'
+    return f'{opt.name} "{shown}"' if (" " in shown or not shown) else f"{opt.name} {shown}"

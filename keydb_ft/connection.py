@@ -1,0 +1,267 @@
+"""A client connection. Owned by exactly one loop thread: only that thread reads, writes
+or changes it. Other threads reach a client only by posting work to its loop's mailbox
+(the two exceptions, both single attribute writes: dirty_cas, set under the watch lock by
+the writer of a watched key, and kill_requested, set by CLIENT KILL)."""
+
+import socket
+import time
+
+from .commands import dispatch
+from .log import log
+from .resp.parser import ProtocolError, RequestParser
+from .resp.writer import Error, encode
+
+READ_SIZE = 64 * 1024
+
+
+class Client:
+    def __init__(self, server, loop, sock, addr, client_id):
+        self.server = server
+        self.loop = loop
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.id = client_id
+        self.addr = _fmt_addr(addr)
+        try:
+            self.laddr = _fmt_addr(sock.getsockname())
+        except OSError:
+            self.laddr = ""
+        self.local = addr[0] in ("127.0.0.1", "::1") if isinstance(addr, tuple) else True
+        self.name = None
+        self.lib_name = None
+        self.lib_ver = None
+        self.db = server.keyspace.dbs[0]
+        self.resp3 = False
+        self.authenticated = not server.auth_required()
+        self.user = "default"
+        self.parser = RequestParser(server.config.proto_max_bulk_len)
+        self.out = []
+        self.out_pending = b""
+        self.write_armed = False
+        self.closing = False          # close once the output is flushed
+        self.closed = False
+        self.kill_requested = False
+        self.created = time.time()
+        self.last_interaction = self.created
+        self.last_cmd = "NULL"
+        # transactions
+        self.in_multi = False
+        self.multi_queue = []
+        self.multi_error = False
+        self.watched = []             # [(db id, key)]
+        self.dirty_cas = False
+        # pub/sub
+        self.channels = set()
+        self.patterns = set()
+        self.shard_channels = set()
+        # flags
+        self.reply_mode = "on"        # on / off / skip (the next command only)
+        self.mute = False             # this command's reply is not sent (CLIENT REPLY)
+        self.no_evict = False
+        self.no_touch = False
+        self.flags_extra = ""         # role letters for CLIENT LIST (M, S, O, ...)
+        self.blocked = None           # set while a blocking command waits
+        self.backlog = []             # requests read while blocked
+        self.paused_requests = None
+        self.monitor = False
+        self.in_exec = False
+        self.propagate_as = None
+        self.replica = None           # replication link state when this is a replica
+
+    # -- I/O -----------------------------------------------------------------------------
+    def on_readable(self):
+        try:
+            data = self.sock.recv(READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self.close()
+            return
+        if not data:
+            self.close()
+            return
+        self.loop.stats.net_in += len(data)
+        if self.blocked is not None or self.paused_requests is not None:
+            self.parser.feed(data)
+            self._check_query_limit()
+            return
+        if self.parser.feed(data):
+            self.process_input()
+        else:
+            self._check_query_limit()
+
+    def _check_query_limit(self):
+        if self.parser.pending > self.server.config.client_query_buffer_limit:
+            log.warning(f"Closing client that reached max query buffer length: id={self.id} "
+                        f"addr={self.addr} (qbuf initial bytes omitted)")
+            self.close()
+
+    def process_input(self):
+        try:
+            requests = self.parser.parse()
+        except ProtocolError as exc:
+            log.verbose(f"Protocol error ({exc}) from client: id={self.id} addr={self.addr}")
+            self.write_error(f"ERR {exc}")
+            self.closing = True
+            self.flush()
+            return
+        if self.backlog:
+            requests = self.backlog + requests
+            self.backlog = []
+        self.run_requests(requests)
+        if not self.closed:
+            self._check_query_limit()
+
+    def run_requests(self, requests):
+        self.last_interaction = time.time()
+        for n, argv in enumerate(requests):
+            if self.closing or self.closed:
+                break
+            if self.blocked is not None or self.paused_requests is not None:
+                self.backlog.extend(requests[n:])
+                break
+            dispatch.execute(self, argv)
+        self.flush()
+
+    def resume(self):
+        """Continue with requests read while blocked or paused."""
+        if self.closed:
+            return
+        requests, self.backlog = self.backlog, []
+        try:
+            requests += self.parser.parse()
+        except ProtocolError as exc:
+            self.write_error(f"ERR {exc}")
+            self.closing = True
+        self.run_requests(requests)
+
+    # -- replies ---------------------------------------------------------------------------
+    def reply(self, value):
+        if not self.mute:
+            encode(self.out, value, self.resp3)
+
+    def write_error(self, text):
+        if not self.mute:
+            self.out.append(b"-" + text.replace("\r", " ").replace("\n", " ").encode() + b"\r\n")
+
+    def write_raw(self, data):
+        self.out.append(data)
+
+    def flush(self):
+        if self.closed:
+            return
+        if self.out:
+            data = self.out_pending + b"".join(self.out) if self.out_pending else b"".join(self.out)
+            self.out.clear()
+        else:
+            data = self.out_pending
+        if data:
+            if self.write_armed:
+                self.out_pending = data
+                return
+            try:
+                sent = self.sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                self.close()
+                return
+            self.loop.stats.net_out += sent
+            self.out_pending = data[sent:] if sent < len(data) else b""
+            if self.out_pending:
+                self.write_armed = True
+                self.loop.want_write(self, True)
+                return
+        if self.closing:
+            self.close()
+
+    def on_writable(self):
+        data = self.out_pending
+        try:
+            sent = self.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self.close()
+            return
+        self.loop.stats.net_out += sent
+        self.out_pending = data[sent:]
+        if not self.out_pending:
+            self.write_armed = False
+            self.loop.want_write(self, False)
+            if self.out:
+                self.flush()
+            elif self.closing:
+                self.close()
+
+    def output_size(self):
+        return len(self.out_pending) + sum(map(len, self.out))
+
+    def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        self.loop.forget(self)
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        self.server.client_closed(self)
+
+    # -- CLIENT LIST / INFO -------------------------------------------------------------------
+    def flags(self):
+        f = self.flags_extra
+        if self.in_multi:
+            f += "x"
+        if self.blocked is not None:
+            f += "b"
+        if self.dirty_cas:
+            f += "d"
+        if self.closing:
+            f += "A"
+        if self.channels or self.patterns or self.shard_channels:
+            f += "P"
+        if self.no_evict:
+            f += "e"
+        if self.no_touch:
+            f += "T"
+        return f or "N"
+
+    def info_line(self):
+        now = time.time()
+        qbuf = self.parser.pending
+        omem = self.output_size()
+        events = "rw" if self.write_armed else "r"
+        multi = len(self.multi_queue) if self.in_multi else -1
+        return (f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
+                f"name={self.name or ''} age={int(now - self.created)} "
+                f"idle={int(now - self.last_interaction)} flags={self.flags()} "
+                f"db={self.db.id} sub={len(self.channels)} psub={len(self.patterns)} "
+                f"ssub={len(self.shard_channels)} multi={multi} qbuf={qbuf} "
+                f"qbuf-free={max(0, READ_SIZE - qbuf)} argv-mem=0 multi-mem=0 rbs={READ_SIZE} "
+                f"rbp=0 obl=0 oll={len(self.out)} omem={omem} tot-mem={qbuf + omem + 1024} "
+                f"events={events} cmd={self.last_cmd} user={self.user} redir=-1 "
+                f"resp={3 if self.resp3 else 2}"
+                + (f" lib-name={self.lib_name}" if self.lib_name else "")
+                + (f" lib-ver={self.lib_ver}" if self.lib_ver else ""))
+
+
+def _fmt_addr(addr):
+    if isinstance(addr, tuple):
+        host = addr[0]
+        return f"{host}:{addr[1]}" if ":" not in host else f"[{host}]:{addr[1]}"
+    return str(addr) or "/unixsocket:0"
+
+
+def configure_socket(sock, keepalive):
+    sock.setblocking(False)
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if keepalive:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, keepalive)
+    except OSError:
+        pass
+
+
+__all__ = ["Client", "Error", "configure_socket"]

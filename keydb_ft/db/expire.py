@@ -1,0 +1,34 @@
+"""Active expiry: the cron thread walks the stripes round-robin, each under its stripe
+lock, and deletes the keys whose time has come, within a time budget per cycle
+(25% of a cron tick, more with active-expire-effort)."""
+
+import time
+
+from ..locks import STRIPES
+from .keyspace import now_ms
+
+
+def active_expire_cycle(server):
+    if not getattr(server, "active_expire_enabled", True):
+        return
+    cfg = server.config
+    budget = (1.0 / cfg.hz) * (0.25 + 0.05 * (cfg.active_expire_effort - 1))
+    deadline = time.monotonic() + budget
+    dbs = server.keyspace.dbs
+    locks = server.key_locks.stripes
+    cursor = server.expire_cursor
+    for _ in range(STRIPES):
+        i = cursor
+        cursor = (cursor + 1) % STRIPES
+        if any(db.expires[i] for db in dbs):
+            with locks[i]:
+                now = now_ms()
+                for db in dbs:
+                    exp = db.expires[i]
+                    if exp:
+                        due = [k for k, when in exp.items() if when <= now]
+                        for key in due:
+                            db._expire_now(i, key)
+        if time.monotonic() > deadline:
+            break
+    server.expire_cursor = cursor

@@ -1,0 +1,233 @@
+"""Databases and the keyspace.
+
+Discipline: a key's entry in db.data[i] / db.expires[i] (i = its stripe) is read and
+written only by a thread that holds stripe lock i (locks.KeyLocks). The Keyspace's
+watch table is guarded by watch_lock (a leaf lock). Hot counters (dirty, expired keys)
+are per thread: each thread binds its Stats with bind_thread_stats() and INFO sums them.
+
+Every write goes through Database methods (set, delete, changed, set_expire, ...): they
+signal WATCH, count dirty, delete emptied containers and emit keyspace events, so
+handlers never do that bookkeeping themselves.
+"""
+
+import threading
+import time
+
+from ..locks import STRIPES
+from ..locks.striped import MASK, leaf_lock
+
+_tls = threading.local()
+
+
+def now_ms():
+    return time.time_ns() // 1_000_000
+
+
+class ThreadCounters:
+    """Per-thread keyspace counters; the loop's Stats object carries these fields."""
+    __slots__ = ("dirty", "expired_keys", "keyspace_hits", "keyspace_misses")
+
+    def __init__(self):
+        self.dirty = 0
+        self.expired_keys = 0
+        self.keyspace_hits = 0
+        self.keyspace_misses = 0
+
+
+def bind_thread_stats(stats):
+    _tls.stats = stats
+
+
+def thread_stats():
+    stats = getattr(_tls, "stats", None)
+    if stats is None:
+        stats = _tls.stats = ThreadCounters()
+    return stats
+
+
+class Database:
+    __slots__ = ("id", "data", "expires", "ks")
+
+    def __init__(self, index, keyspace):
+        self.id = index
+        self.data = [{} for _ in range(STRIPES)]
+        self.expires = [{} for _ in range(STRIPES)]
+        self.ks = keyspace
+
+    # -- reads ------------------------------------------------------------------------
+    def lookup(self, key):
+        """The live value of key, or None. Deletes the key if it has expired."""
+        i = hash(key) & MASK
+        value = self.data[i].get(key)
+        if value is not None:
+            exp = self.expires[i]
+            if exp:
+                when = exp.get(key)
+                if when is not None and when <= now_ms() and self._expire_now(i, key):
+                    return None
+        return value
+
+    def lookup_read(self, key):
+        """lookup() that also counts keyspace hits and misses (read commands)."""
+        value = self.lookup(key)
+        stats = thread_stats()
+        if value is None:
+            stats.keyspace_misses += 1
+        else:
+            stats.keyspace_hits += 1
+        return value
+
+    def exists(self, key):
+        return self.lookup(key) is not None
+
+    def get_expire(self, key):
+        """Absolute expiry in ms, or None."""
+        return self.expires[hash(key) & MASK].get(key)
+
+    def _expire_now(self, i, key):
+        """Delete an expired key (returns False on a replica, where the master decides)."""
+        ks = self.ks
+        if ks.is_replica and not ks.replica_expire:
+            return True
+        del self.data[i][key]
+        del self.expires[i][key]
+        thread_stats().expired_keys += 1
+        ks.key_deleted(self, key)
+        ks.notify(self.id, "g", "expired", key)
+        ks.propagate(self.id, [b"DEL", key])
+        return True
+
+    # -- writes -----------------------------------------------------------------------
+    def set(self, key, value, keep_ttl=False):
+        i = hash(key) & MASK
+        self.data[i][key] = value
+        if not keep_ttl:
+            exp = self.expires[i]
+            if exp:
+                exp.pop(key, None)
+        self._modified(key)
+
+    def add(self, key, value):
+        """Store a value under a key known not to exist."""
+        self.data[hash(key) & MASK][key] = value
+        self._modified(key)
+
+    def delete(self, key):
+        i = hash(key) & MASK
+        if self.data[i].pop(key, None) is None:
+            return False
+        exp = self.expires[i]
+        if exp:
+            exp.pop(key, None)
+        self.ks.key_deleted(self, key)
+        self._modified(key)
+        return True
+
+    def changed(self, key, value):
+        """A container under key was changed in place: delete it if it became empty."""
+        if not value:
+            self.delete(key)
+        else:
+            self._modified(key)
+
+    def set_expire(self, key, when_ms):
+        self.expires[hash(key) & MASK][key] = when_ms
+        self._modified(key)
+
+    def persist(self, key):
+        exp = self.expires[hash(key) & MASK]
+        if exp.pop(key, None) is None:
+            return False
+        self._modified(key)
+        return True
+
+    def _modified(self, key):
+        thread_stats().dirty += 1
+        ks = self.ks
+        if ks.watched:
+            ks.touch_watched(self.id, key)
+
+    def notify(self, type_class, event, key):
+        self.ks.notify(self.id, type_class, event, key)
+
+    # -- whole-db (caller holds every stripe) -------------------------------------------
+    def size(self):
+        return sum(map(len, self.data))
+
+    def expires_count(self):
+        return sum(map(len, self.expires))
+
+    def clear(self):
+        removed = self.size()
+        for d in self.data:
+            d.clear()
+        for d in self.expires:
+            d.clear()
+        return removed
+
+    def keys_in_stripe(self, i):
+        return list(self.data[i])
+
+
+class Keyspace:
+    """All databases plus the hooks writes report to (WATCH, events, propagation)."""
+
+    def __init__(self, databases=16):
+        self.dbs = [Database(i, self) for i in range(databases)]
+        self.watch_lock = leaf_lock(10, "watch")
+        self.watched = {}            # (db id, key) -> set of clients; under watch_lock
+        self.is_replica = False
+        self.replica_expire = False
+        self.sinks = []              # propagation sinks (AOF, replication); frozen at start
+        self.notify_hook = None      # set by pub/sub when notify-keyspace-events is on
+        self.delete_hooks = []       # called when a key goes away (member expiry index)
+
+    # -- WATCH --------------------------------------------------------------------------
+    def watch(self, client, dbid, key):
+        with self.watch_lock:
+            self.watched.setdefault((dbid, key), set()).add(client)
+
+    def unwatch_all(self, client, keys):
+        with self.watch_lock:
+            for k in keys:
+                clients = self.watched.get(k)
+                if clients is not None:
+                    clients.discard(client)
+                    if not clients:
+                        del self.watched[k]
+
+    def touch_watched(self, dbid, key):
+        with self.watch_lock:
+            for client in self.watched.get((dbid, key), ()):
+                client.dirty_cas = True
+
+    def touch_all_watched(self, dbid=None):
+        """FLUSHDB / FLUSHALL / SWAPDB: every watcher of the database(s) fails EXEC."""
+        with self.watch_lock:
+            for (wdb, _key), clients in self.watched.items():
+                if dbid is None or wdb == dbid:
+                    for client in clients:
+                        client.dirty_cas = True
+
+    # -- hooks ----------------------------------------------------------------------------
+    def key_deleted(self, db, key):
+        for hook in self.delete_hooks:
+            hook(db, key)
+
+    def notify(self, dbid, type_class, event, key):
+        hook = self.notify_hook
+        if hook is not None:
+            hook(dbid, type_class, event, key)
+
+    def propagate(self, dbid, argv):
+        for sink in self.sinks:
+            sink.feed(dbid, argv)
+
+    def propagate_begin(self, client):
+        """EXEC starts: sinks may wrap what follows in MULTI ... EXEC."""
+        for sink in self.sinks:
+            sink.begin(client)
+
+    def propagate_end(self, client):
+        for sink in self.sinks:
+            sink.end(client)

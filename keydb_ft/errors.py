@@ -1,0 +1,81 @@
+"""Every error text the server sends, in one place, spelled as redis-server 7.0 spells it.
+
+Handlers raise CommandError (or one of the ready-made instances' texts); the dispatcher
+turns it into a RESP error reply. The first word of the text is the error code used by
+INFO errorstats.
+"""
+
+
+class CommandError(Exception):
+    """A command failed with a Redis error reply; str(self) is the reply text."""
+
+    def __init__(self, text):
+        super().__init__(text)
+        self.text = text
+
+
+WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
+SYNTAX = "ERR syntax error"
+NOT_INTEGER = "ERR value is not an integer or out of range"
+NOT_FLOAT = "ERR value is not a valid float"
+OVERFLOW = "ERR increment or decrement would overflow"
+NAN_OR_INF = "ERR increment would produce NaN or Infinity"
+NO_SUCH_KEY = "ERR no such key"
+INDEX_OUT_OF_RANGE = "ERR index out of range"
+DB_INDEX_OUT_OF_RANGE = "ERR DB index is out of range"
+INVALID_DB_INDEX = "ERR invalid DB index"
+NOAUTH = "NOAUTH Authentication required."
+WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
+AUTH_NOT_CONFIGURED = ("ERR AUTH <password> called without any password configured for the "
+                       "default user. Are you sure your configuration is correct?")
+INVALID_EXPIRE = "ERR invalid expire time in '{}' command"
+NOT_IN_MULTI_EXEC = "ERR EXEC without MULTI"
+NOT_IN_MULTI_DISCARD = "ERR DISCARD without MULTI"
+NESTED_MULTI = "ERR MULTI calls can not be nested"
+WATCH_IN_MULTI = "ERR WATCH inside MULTI is not allowed"
+EXECABORT = "EXECABORT Transaction discarded because of previous errors."
+SAME_OBJECT = "ERR source and destination objects are the same"
+STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+OFFSET_OUT_OF_RANGE = "ERR offset is out of range"
+NEGATIVE_TIMEOUT = "ERR timeout is negative"
+TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
+DEBUG_DISABLED = ("ERR DEBUG command not allowed. If the enable-debug-command option is set to "
+                  "\"local\", you can run it from a local connection, otherwise you need to set "
+                  "this option in the configuration file, and then restart the server.")
+MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
+NOPROTO = "NOPROTO unsupported protocol version"
+READONLY = "READONLY You can't write against a read only replica."
+OOM = "OOM command not allowed when used memory > 'maxmemory'."
+LOADING = "LOADING Redis is loading the dataset in memory"
+NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
+
+
+def wrong_arity(name):
+    return f"ERR wrong number of arguments for '{name}' command"
+
+
+def unknown_command(argv):
+    """Redis lists the arguments until their text reaches 128 bytes."""
+    args = b""
+    for arg in argv[1:]:
+        if len(args) >= 128:
+            break
+        args += b"'" + arg[:128 - len(args)] + b"' "
+    return (f"ERR unknown command '{_sanitize(argv[0])}', "
+            f"with args beginning with: {_sanitize(args, 1 << 30)}")
+
+
+def unknown_subcommand(sub, container):
+    return (f"ERR unknown subcommand '{_sanitize(sub)}'. Try {container.upper()} HELP.")
+
+
+def _sanitize(raw, limit=128):
+    """Redis shows at most 128 bytes of an argument and replaces line breaks by spaces."""
+    text = raw[:limit].decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else str(raw)
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def error_code(text):
+    """The word INFO errorstats files an error under ('ERR', 'WRONGTYPE', ...)."""
+    head = text.split(" ", 1)[0]
+    return head if head.isupper() or head.isalpha() else "ERR"

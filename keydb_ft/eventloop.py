@@ -1,0 +1,167 @@
+"""One event loop per server thread: its own selector, timers and a mailbox.
+
+Loop-owned: the selector, the clients dict, timers and stats. Other threads talk to a
+loop only through post(), which appends to the mailbox deque and wakes the loop through
+its socketpair (at most one wake byte in flight, guarded by wake_pending).
+"""
+
+import heapq
+import itertools
+import os
+import selectors
+import socket
+import threading
+import time
+import traceback
+from collections import deque
+
+from .db.keyspace import bind_thread_stats
+from .log import log
+from .stats import LoopStats
+
+_READ = selectors.EVENT_READ
+_WRITE = selectors.EVENT_WRITE
+
+
+class EventLoop(threading.Thread):
+    def __init__(self, server, index, cpu=None):
+        super().__init__(name=f"loop-{index}", daemon=True)
+        self.server = server
+        self.index = index
+        self.cpu = cpu
+        self.selector = selectors.DefaultSelector()
+        self.clients = {}                 # fd -> Client
+        self.stats = LoopStats()
+        self.mailbox = deque()
+        self.wake_r, self.wake_w = socket.socketpair()
+        self.wake_r.setblocking(False)
+        self.wake_w.setblocking(False)
+        self.wake_pending = False
+        self.selector.register(self.wake_r, _READ, self._on_wake)
+        self.timers = []
+        self._seq = itertools.count()
+        self.running = True
+        self.thread_id = None
+
+    # -- cross-thread API ------------------------------------------------------------------
+    def post(self, fn, *args):
+        """Run fn(*args) on this loop's thread, soon."""
+        self.mailbox.append((fn, args))
+        if not self.wake_pending:
+            self.wake_pending = True
+            try:
+                self.wake_w.send(b"!")
+            except (BlockingIOError, OSError):
+                pass
+
+    def call_later(self, delay, fn, *args):
+        """Loop thread only: run fn(*args) after delay seconds. Returns a cancel handle."""
+        entry = [time.monotonic() + delay, next(self._seq), fn, args]
+        heapq.heappush(self.timers, entry)
+        return entry
+
+    @staticmethod
+    def cancel(entry):
+        entry[2] = None
+
+    # -- loop thread -----------------------------------------------------------------------
+    def register(self, sock, callback):
+        self.selector.register(sock, _READ, callback)
+
+    def add_client(self, client):
+        self.clients[client.fd] = client
+        self.selector.register(client.sock, _READ, client)
+
+    def want_write(self, client, on):
+        try:
+            self.selector.modify(client.sock, _READ | _WRITE if on else _READ, client)
+        except (KeyError, ValueError, OSError):
+            pass
+
+    def forget(self, client):
+        self.clients.pop(client.fd, None)
+        try:
+            self.selector.unregister(client.sock)
+        except (KeyError, ValueError, OSError):
+            pass
+
+    def _on_wake(self, _mask):
+        try:
+            while self.wake_r.recv(4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+        self.wake_pending = False
+
+    def run(self):
+        self.thread_id = threading.get_native_id()
+        if self.cpu is not None:
+            try:
+                os.sched_setaffinity(0, {self.cpu})
+            except OSError as exc:
+                log.warning(f"Could not pin loop {self.index} to CPU {self.cpu}: {exc}")
+        bind_thread_stats(self.stats)
+        select = self.selector.select
+        mailbox = self.mailbox
+        while self.running:
+            timeout = self._next_timeout()
+            if mailbox:
+                timeout = 0
+            try:
+                events = select(timeout)
+            except InterruptedError:
+                continue
+            for key, mask in events:
+                target = key.data
+                try:
+                    if callable(target):        # a listener or the wake-up socket
+                        target(mask)
+                    else:                       # a Client
+                        if mask & _READ:
+                            target.on_readable()
+                        if mask & _WRITE and not target.closed:
+                            target.on_writable()
+                except Exception:  # a bug must not kill the loop
+                    self._crashed(target)
+            while mailbox:
+                fn, args = mailbox.popleft()
+                try:
+                    fn(*args)
+                except Exception:
+                    self._crashed(fn)
+            if self.timers:
+                self._run_timers()
+
+    def _crashed(self, target):
+        log.warning(f"Unexpected error in loop {self.index} ({target!r}):\n"
+                    + traceback.format_exc())
+        close = getattr(target, "close", None)
+        if close is not None and hasattr(target, "on_readable"):
+            try:
+                close()
+            except Exception:
+                pass
+
+    def _next_timeout(self):
+        timers = self.timers
+        while timers and timers[0][2] is None:
+            heapq.heappop(timers)
+        if not timers:
+            return 1.0
+        return max(0.0, min(1.0, timers[0][0] - time.monotonic()))
+
+    def _run_timers(self):
+        now = time.monotonic()
+        timers = self.timers
+        while timers and timers[0][0] <= now:
+            _, _, fn, args = heapq.heappop(timers)
+            if fn is not None:
+                try:
+                    fn(*args)
+                except Exception:
+                    self._crashed(fn)
+
+    def stop(self):
+        self.running = False
+        self.post(lambda: None)
+

@@ -1,0 +1,56 @@
+"""Key locks. A key's stripe is hash(key) & (STRIPES - 1), the same index that picks the
+key's sub-dictionary in every database, so one stripe lock guards a slice of every db.
+
+One stripe: taken directly. Several: the global key lock is held only while taking them
+in ascending order, then released; so multi-key commands never deadlock and single-key
+commands never wait on the global lock. Whole-keyspace work takes every stripe.
+"""
+
+from .ranks import LEAF, RankedLock
+
+STRIPES = 1024
+MASK = STRIPES - 1
+
+
+def stripe_of(key):
+    return hash(key) & MASK
+
+
+class KeyLocks:
+    def __init__(self):
+        self.global_lock = RankedLock(0, "global-key-lock")
+        self.stripes = [RankedLock(i + 1, f"stripe-{i}") for i in range(STRIPES)]
+        self.all = tuple(range(STRIPES))
+
+    def stripes_for(self, keys):
+        """Sorted, distinct stripe indexes of keys."""
+        if len(keys) == 1:
+            return (hash(keys[0]) & MASK,)
+        return sorted({hash(k) & MASK for k in keys})
+
+    def acquire(self, indexes):
+        locks = self.stripes
+        if not indexes:
+            return
+        if len(indexes) == 1:
+            locks[indexes[0]].acquire()
+            return
+        with self.global_lock:
+            for i in indexes:
+                locks[i].acquire()
+
+    def release(self, indexes):
+        locks = self.stripes
+        for i in reversed(indexes):
+            locks[i].release()
+
+    def acquire_all(self):
+        self.acquire(self.all)
+
+    def release_all(self):
+        self.release(self.all)
+
+
+def leaf_lock(offset, name):
+    """A leaf lock (pub/sub, blocking index, backlog, AOF buffer, ...): taken last."""
+    return RankedLock(LEAF + offset, name)

@@ -1,0 +1,1 @@
+"""Sans-IO RESP: the request parser and the reply encoder. Knows nothing of the keyspace."""

@@ -1,0 +1,170 @@
+"""Reply encoding: the ONLY place that knows RESP2 from RESP3.
+
+Handlers return plain Python values; encode() turns them into bytes for the client's
+protocol version:
+
+    bytes / bytearray / memoryview -> bulk string      str        -> simple string (+OK)
+    int                            -> integer           bool       -> boolean (RESP2: 1/0)
+    float                          -> double (RESP2: bulk, Redis's %.17g)
+    None                           -> null bulk (RESP3: null)
+    NULL_ARRAY                     -> null array (RESP3: null)
+    list / tuple                   -> array             dict       -> map (RESP2: flat array)
+    set / frozenset                -> set (RESP2: array)
+    Error                          -> error             Verbatim   -> verbatim (RESP2: bulk)
+    Push                           -> push (RESP2: array)
+    Attribute-free values only: RESP3 attributes are never sent.
+"""
+
+import math
+
+
+class Error(str):
+    """An error reply; the text starts with its code, e.g. 'ERR syntax error'."""
+    __slots__ = ()
+
+
+class Verbatim(str):
+    """A verbatim string (RESP3 '=' with the 'txt' format); a bulk string in RESP2."""
+    __slots__ = ()
+
+
+class Push(list):
+    """An out-of-band push message (pub/sub, invalidations); an array in RESP2."""
+    __slots__ = ()
+
+
+class SetReply(list):
+    """An ordered set: RESP3 '~' keeping the given order; an array in RESP2."""
+    __slots__ = ()
+
+
+class Raw(bytes):
+    """Bytes already encoded for this client (the replies inside EXEC's array)."""
+    __slots__ = ()
+
+
+class _NullArray:
+    __slots__ = ()
+
+    def __repr__(self):
+        return "NULL_ARRAY"
+
+
+NULL_ARRAY = _NullArray()
+OK = "OK"
+QUEUED = "QUEUED"
+
+
+def format_double(value):
+    """Redis 7.0's double text: inf / -inf / nan, otherwise %.17g."""
+    if math.isinf(value):
+        return b"inf" if value > 0 else b"-inf"
+    if value != value:
+        return b"nan"
+    return b"%.17g" % value
+
+
+_BIG = 16 * 1024
+
+
+def _bulk(out, value, resp3):
+    if len(value) < _BIG:
+        out.append(b"$%d\r\n%s\r\n" % (len(value), value))
+    else:
+        out.append(b"$%d\r\n" % len(value))
+        out.append(bytes(value))
+        out.append(b"\r\n")
+
+
+def _simple(out, value, resp3):
+    out.append(b"+" + value.encode() + b"\r\n")
+
+
+def _error(out, value, resp3):
+    text = value.replace("\r", " ").replace("\n", " ")
+    out.append(b"-" + text.encode("utf-8", "replace") + b"\r\n")
+
+
+def _integer(out, value, resp3):
+    out.append(b":%d\r\n" % value)
+
+
+def _boolean(out, value, resp3):
+    if resp3:
+        out.append(b"#t\r\n" if value else b"#f\r\n")
+    else:
+        out.append(b":1\r\n" if value else b":0\r\n")
+
+
+def _double(out, value, resp3):
+    text = format_double(value)
+    if resp3:
+        out.append(b"," + text + b"\r\n")
+    else:
+        out.append(b"$%d\r\n%s\r\n" % (len(text), text))
+
+
+def _null(out, value, resp3):
+    out.append(b"_\r\n" if resp3 else b"$-1\r\n")
+
+
+def _null_array(out, value, resp3):
+    out.append(b"_\r\n" if resp3 else b"*-1\r\n")
+
+
+def _array(out, value, resp3):
+    out.append(b"*%d\r\n" % len(value))
+    for item in value:
+        _ENCODERS[type(item)](out, item, resp3)
+
+
+def _push(out, value, resp3):
+    out.append((b">%d\r\n" if resp3 else b"*%d\r\n") % len(value))
+    for item in value:
+        _ENCODERS[type(item)](out, item, resp3)
+
+
+def _set(out, value, resp3):
+    out.append((b"~%d\r\n" if resp3 else b"*%d\r\n") % len(value))
+    for item in value:
+        _ENCODERS[type(item)](out, item, resp3)
+
+
+def _map(out, value, resp3):
+    if resp3:
+        out.append(b"%%%d\r\n" % len(value))
+    else:
+        out.append(b"*%d\r\n" % (2 * len(value)))
+    for key, item in value.items():
+        _ENCODERS[type(key)](out, key, resp3)
+        _ENCODERS[type(item)](out, item, resp3)
+
+
+def _raw(out, value, resp3):
+    out.append(value)
+
+
+def _verbatim(out, value, resp3):
+    data = value.encode("utf-8", "replace")
+    if resp3:
+        out.append(b"=%d\r\ntxt:%s\r\n" % (len(data) + 4, data))
+    else:
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+
+
+_ENCODERS = {
+    bytes: _bulk, bytearray: _bulk, memoryview: _bulk, str: _simple, Error: _error,
+    int: _integer, bool: _boolean, float: _double, type(None): _null,
+    _NullArray: _null_array, list: _array, tuple: _array, Push: _push, set: _set,
+    frozenset: _set, SetReply: _set, dict: _map, Verbatim: _verbatim, Raw: _raw,
+}
+
+
+def encode(out, value, resp3=False):
+    """Append the encoding of value to the list of chunks out."""
+    _ENCODERS[type(value)](out, value, resp3)
+
+
+def register(kind, like):
+    """Encode instances of kind (a subclass of a reply type) as like is encoded."""
+    _ENCODERS[kind] = _ENCODERS[like]

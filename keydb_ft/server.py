@@ -1,0 +1,443 @@
+"""Builds the keyspace and subsystems, starts the loop threads, the listener and cron.
+
+Shared state and its discipline:
+- config: attributes replaced whole by CONFIG SET (readers take one attribute once);
+- keyspace entries: stripe locks (db/keyspace.py);
+- clients (id -> Client): client_lock (leaf); a Client itself is owned by its loop;
+- slowlog: its own leaf lock; monitors: monitor_lock (leaf);
+- counters: per loop (EventLoop.stats), merged on read.
+"""
+
+import errno
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+
+from . import REDIS_VERSION, __version__
+from . import config as config_mod
+from .connection import Client, configure_socket
+from .db.keyspace import Keyspace, bind_thread_stats
+from .eventloop import EventLoop
+from .locks import KeyLocks
+from .locks.striped import leaf_lock
+from .log import log
+from .slowlog import SlowLog
+from .stats import LoopStats
+
+
+class Server:
+    def __init__(self, config):
+        self.config = config
+        self.started = time.time()
+        self.started_monotonic = time.monotonic()
+        self.run_id = os.urandom(20).hex()
+        self.keyspace = Keyspace(config.databases)
+        self.key_locks = KeyLocks()
+        self.client_lock = leaf_lock(20, "clients")
+        self.clients = {}
+        self._next_id = 0
+        self.monitor_lock = leaf_lock(21, "monitors")
+        self.monitors = []
+        self.slowlog = SlowLog(config)
+        self.gate_checks = None
+        self.loops = []
+        self.listeners = []
+        self.cron_stats = LoopStats()
+        self.shutting_down = False
+        self.stopped = threading.Event()
+        self.used_memory = 0
+        self.peak_memory = 0
+        self.ops_history = []          # (monotonic, total commands) samples from cron
+        self.pause_until = 0.0
+        self.pause_all = False
+        self.extensions = []           # subsystems with start/stop/cron hooks; frozen at start
+        self.close_hooks = []          # called on a client's loop when it closes; frozen
+        self.reset_hooks = []          # RESET of a client (pub/sub, tracking); frozen
+        self.flush_hooks = []          # FLUSHDB / FLUSHALL, with the stripes held; frozen
+        self.flushall_hooks = []       # after FLUSHALL (a save when save points exist)
+        self.swapdb_hooks = []         # after SWAPDB, with every stripe held
+        self.info_providers = {}       # INFO section name -> fn(server) -> [(key, value)]
+        self.gate_exec = None          # EXEC-time checks (OOM, read-only replica)
+        self.active_expire_enabled = True
+        self.loading = False
+        self.next_loop = 0
+        self.expire_cursor = 0
+        self.gil_enabled = _gil_enabled()
+
+    # -- helpers read by handlers ----------------------------------------------------------
+    def auth_required(self):
+        return bool(self.config.requirepass)
+
+    def default_user_nopass(self):
+        return not self.config.requirepass
+
+    def authenticate(self, client, user, password):
+        """AUTH / HELLO AUTH. The default user only, until ACL users replace this."""
+        if user != b"default":
+            return False
+        required = self.config.requirepass
+        if required and password != required.encode():
+            return False
+        client.authenticated = True
+        client.user = "default"
+        return True
+
+    def role_name(self):
+        return "master"
+
+    def role_reply(self):
+        return [b"master", 0, []]
+
+    def storage_provider_name(self):
+        return "none"
+
+    def pubsub_counts(self):
+        return (0, 0)
+
+    def config_changed(self):
+        """After CONFIG SET: refresh values cached outside the config object."""
+        from .log import log as _log
+        _log.configure(self.config.loglevel, self.config.logfile)
+
+    def reset_stats(self):
+        for stats in self.all_stats():
+            if hasattr(stats, "reset"):
+                stats.reset()
+        self.slowlog.reset()
+
+    def reset_client(self, client):
+        """RESET: back to a fresh connection's state."""
+        from .commands.transactions import end_transaction
+        end_transaction(client)
+        for hook in self.reset_hooks:
+            hook(client)
+        client.db = self.keyspace.dbs[0]
+        client.resp3 = False
+        client.reply_mode = "on"
+        client.mute = False
+        client.name = None
+        client.no_evict = False
+        client.no_touch = False
+        if client.monitor:
+            client.monitor = False
+            client.flags_extra = client.flags_extra.replace("O", "")
+            with self.monitor_lock:
+                if client in self.monitors:
+                    self.monitors.remove(client)
+        client.authenticated = not self.auth_required()
+        client.user = "default"
+
+    # -- CLIENT PAUSE ----------------------------------------------------------------------
+    def pause(self, seconds, mode):
+        import time as _t
+        self.pause_all = mode == "all"
+        self.pause_until = max(self.pause_until, _t.monotonic() + seconds)
+
+    def unpause(self):
+        self.pause_until = 0.0
+        for client in self.client_list():
+            if client.paused_requests is not None:
+                client.loop.post(_resume_paused, client)
+
+    @property
+    def slowlog_threshold(self):
+        return self.config.slowlog_log_slower_than
+
+    def all_stats(self):
+        return [loop.stats for loop in self.loops] + [self.cron_stats]
+
+    def client_list(self):
+        with self.client_lock:
+            return list(self.clients.values())
+
+    # -- clients ---------------------------------------------------------------------------
+    def _accept(self, listener, _mask):
+        for _ in range(64):
+            try:
+                sock, addr = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                if exc.errno in (errno.EMFILE, errno.ENFILE):
+                    log.warning(f"Error accepting a client connection: {exc}")
+                return
+            self.loops[0].stats.connections += 1
+            if len(self.clients) >= self.config.maxclients:
+                self.loops[0].stats.rejected_connections += 1
+                try:
+                    sock.send(b"-ERR max number of clients reached\r\n")
+                finally:
+                    sock.close()
+                continue
+            if self._protected_mode_denies(addr):
+                try:
+                    sock.send(PROTECTED_MODE_TEXT)
+                finally:
+                    sock.close()
+                continue
+            configure_socket(sock, self.config.tcp_keepalive)
+            loop = self._pick_loop()
+            if loop is self.loops[0]:
+                self.adopt(loop, sock, addr)
+            else:
+                loop.post(self.adopt, loop, sock, addr)
+
+    def _pick_loop(self):
+        loops = self.loops
+        self.next_loop = (self.next_loop + 1) % len(loops)
+        return loops[self.next_loop]
+
+    def _protected_mode_denies(self, addr):
+        if not self.config.protected_mode or self.config.requirepass:
+            return False
+        if self.config.bind != ["*", "-::*"]:
+            return False
+        host = addr[0] if isinstance(addr, tuple) else ""
+        return not (host.startswith("127.") or host in ("::1", "") or host.startswith("::ffff:127."))
+
+    def adopt(self, loop, sock, addr):
+        with self.client_lock:
+            self._next_id += 1
+            client_id = self._next_id
+        client = Client(self, loop, sock, addr, client_id)
+        with self.client_lock:
+            self.clients[client_id] = client
+        loop.add_client(client)
+
+    def client_closed(self, client):
+        with self.client_lock:
+            self.clients.pop(client.id, None)
+        for hook in self.close_hooks:
+            hook(client)
+
+    def feed_monitors(self, client, argv):
+        line = _monitor_line(client, argv)
+        with self.monitor_lock:
+            targets = list(self.monitors)
+        for mon in targets:
+            mon.loop.post(_deliver_raw, mon, line)
+
+    # -- start / stop ----------------------------------------------------------------------
+    def listen(self):
+        cfg = self.config
+        addresses = [a for a in cfg.bind if a not in ("-::*",)] or ["*"]
+        for raw in addresses:
+            optional = raw.startswith("-")
+            host = raw.lstrip("-")
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            host = {"*": "0.0.0.0", "::*": "::"}.get(host, host)
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind((host, cfg.port))
+            except OSError as exc:
+                sock.close()
+                if optional:
+                    continue
+                log.warning(f"Warning: Could not create server TCP listening socket "
+                            f"{raw}:{cfg.port}: {exc.strerror}")
+                log.warning(f"Failed listening on port {cfg.port} (tcp), aborting.")
+                sys.exit(1)
+            sock.listen(cfg.tcp_backlog)
+            sock.setblocking(False)
+            self.listeners.append(sock)
+
+    def start(self):
+        cfg = self.config
+        cpus = _affinity_plan(cfg.server_thread_affinity, cfg.server_threads)
+        self.loops = [EventLoop(self, i, cpus[i] if cpus else None)
+                      for i in range(cfg.server_threads)]
+        for sock in self.listeners:
+            self.loops[0].register(sock, lambda mask, s=sock: self._accept(s, mask))
+        for ext in self.extensions:
+            ext.start(self)
+        for loop in self.loops:
+            loop.start()
+        self.cron = threading.Thread(target=self._cron, name="cron", daemon=True)
+        self.cron.start()
+
+    def _cron(self):
+        from .db.expire import active_expire_cycle
+        bind_thread_stats(self.cron_stats)
+        while not self.stopped.wait(1.0 / self.config.hz):
+            try:
+                active_expire_cycle(self)
+                self._sample()
+                for ext in self.extensions:
+                    ext.cron(self)
+            except Exception:
+                import traceback
+                log.warning("Unexpected error in cron:\n" + traceback.format_exc())
+
+    def _sample(self):
+        now = time.monotonic()
+        total = sum(s.total_commands for s in self.all_stats())
+        net_in = sum(s.net_in for s in self.all_stats())
+        net_out = sum(s.net_out for s in self.all_stats())
+        self.ops_history.append((now, total, net_in, net_out))
+        if len(self.ops_history) > 16:
+            del self.ops_history[0]
+        self.used_memory = _rss()
+        self.peak_memory = max(self.peak_memory, self.used_memory)
+        timeout = self.config.timeout
+        if timeout:
+            for client in self.client_list():
+                client.loop.post(_check_idle, client, timeout)
+
+    def shutdown(self, save=None):
+        """Stop serving; run the shutdown hooks (final save, AOF flush) first."""
+        if self.shutting_down:
+            return True
+        self.shutting_down = True
+        log.warning("User requested shutdown...")
+        for ext in self.extensions:
+            if not ext.stop(self, save):
+                self.shutting_down = False
+                return False
+        for sock in self.listeners:
+            try:
+                sock.close()
+            except OSError:
+                pass
+        if self.config.pidfile:
+            try:
+                os.unlink(self.config.pidfile)
+            except OSError:
+                pass
+        log.warning("Redis is now ready to exit, bye bye...")
+        self.stopped.set()
+        return True
+
+
+PROTECTED_MODE_TEXT = (
+    b"-DENIED Redis is running in protected mode because protected mode is enabled and no "
+    b"password is set for the default user. In this mode connections are only accepted from "
+    b"the loopback interface. If you want to connect from external computers to Redis you may "
+    b"adopt one of the following solutions: 1) Just disable protected mode sending the command "
+    b"'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from "
+    b"the same host the server is running, however MAKE SURE Redis is not publicly accessible "
+    b"from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) "
+    b"Alternatively you can just disable the protected mode by editing the Redis configuration "
+    b"file, and setting the protected mode option to 'no', and then restarting the server. 3) "
+    b"If you started the server manually just for testing, restart it with the '--protected-mode "
+    b"no' option. 4) Set up an authentication password for the default user. NOTE: You only need "
+    b"to do one of the above things in order for the server to start accepting connections from "
+    b"the outside.\r\n")
+
+
+def _resume_paused(client):
+    client.paused_requests = None
+    client.resume()
+
+
+def _check_idle(client, timeout):
+    if client.closed or client.blocked is not None or client.replica is not None:
+        return
+    if client.channels or client.patterns or client.monitor:
+        return
+    if time.time() - client.last_interaction > timeout:
+        log.verbose("Closing idle client")
+        client.close()
+
+
+def _deliver_raw(client, data):
+    if not client.closed:
+        client.write_raw(data)
+        client.flush()
+
+
+def _monitor_line(client, argv):
+    parts = " ".join('"' + _escape(a) + '"' for a in argv)
+    addr = client.addr if client.fd >= 0 else "lua"
+    return (f"+{time.time():.6f} [{client.db.id} {addr}] {parts}\r\n").encode()
+
+
+def _escape(arg):
+    out = []
+    for b in arg:
+        ch = chr(b)
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\a":
+            out.append("\\a")
+        elif ch == "\b":
+            out.append("\\b")
+        elif 32 <= b < 127:
+            out.append(ch)
+        else:
+            out.append("\\x%02x" % b)
+    return "".join(out)
+
+
+def _affinity_plan(setting, threads):
+    text = str(setting).strip().lower()
+    if text in ("false", "no", "", "0"):
+        return None
+    cpus = sorted(os.sched_getaffinity(0))
+    return [cpus[i % len(cpus)] for i in range(threads)]
+
+
+def _rss():
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
+def _gil_enabled():
+    is_enabled = getattr(sys, "_is_gil_enabled", None)
+    return bool(is_enabled()) if is_enabled else True
+
+
+def banner(server):
+    cfg = server.config
+    log.notice("oO0OoO0OoO0Oo keydb-ft is starting oO0OoO0OoO0Oo")
+    log.notice(f"keydb-ft version={__version__}, redis_version={REDIS_VERSION}, bits=64, "
+               f"pid={os.getpid()}, just started")
+    log.notice(f"Configuration loaded" if cfg.path else
+               "Warning: no config file specified, using the default config.")
+    log.notice(f"Running mode=standalone, port={cfg.port}, server-threads={cfg.server_threads}, "
+               f"gil_enabled:{int(server.gil_enabled)}")
+    if server.gil_enabled:
+        log.warning("WARNING: the GIL is enabled: threads will not run in parallel. "
+                    "Run a free-threaded CPython 3.13 with PYTHON_GIL=0.")
+
+
+def install_signals(server):
+    def handler(signum, _frame):
+        name = "SIGTERM" if signum == signal.SIGTERM else "SIGINT"
+        log.warning(f"Received {name} scheduling shutdown...")
+        threading.Thread(target=server.shutdown, daemon=True).start()
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def main_config(argv):
+    """Parse `[config file] [--option value ...]` like redis-server."""
+    cfg = config_mod.Config()
+    path = None
+    args = list(argv)
+    if args and not args[0].startswith("--"):
+        path = args.pop(0)
+    overrides = []
+    for word in args:
+        if word.startswith("--"):
+            overrides.append([word[2:]])
+        elif overrides:
+            overrides[-1].append(word)
+        else:
+            raise config_mod.ConfigFileError(0, word, "Bad directive or wrong number of arguments")
+    config_mod.load(cfg, path, overrides)
+    return cfg
