@@ -1,23 +1,35 @@
-"""Every command module is imported here, which registers its handlers; install() wires
-the server-wide hooks the commands rely on."""
+"""Every module in this package is imported here, which registers its handlers through
+@command; install() wires the server-wide hooks the commands rely on. A new command
+group is a new module: nothing else needs to list it."""
 
-from . import (client, command_cmd, config_cmd, connection, info, keys,  # noqa: F401
-               server, strings, transactions)
+import importlib
+import pkgutil
+
 from .registry import COMMANDS  # noqa: F401
+
+INSTALLERS = []   # fn(server) called once the Server exists (subsystems register here)
+
+_SKIP = {"registry", "dispatch", "args"}
+for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    if _info.name not in _SKIP:
+        importlib.import_module(f"{__name__}.{_info.name}")
 
 
 def install(server):
     """Connect config apply hooks and per-server callbacks after the Server exists."""
+    import os
+
+    from ..config import ConfigError
     from ..log import log
     cfg = server.config
 
     def apply_dir(config, opt, value):
-        import os
         try:
             os.chdir(value)
         except OSError as exc:
-            from ..config import ConfigError
-            raise ConfigError(f"No such file or directory") from exc
+            raise ConfigError("No such file or directory") from exc
 
     cfg.hooks["dir"] = apply_dir
     log.configure(cfg.loglevel, cfg.logfile)
+    for installer in INSTALLERS:
+        installer(server)
