@@ -161,12 +161,20 @@ def raw_reply(client, *args):
         client.connection_pool.release(conn)
 
 
+def normalize(reply):
+    """Errors (also nested in arrays) become ('error', text) so replies compare."""
+    if isinstance(reply, Exception):
+        return ("error", type(reply).__name__, str(reply))
+    if isinstance(reply, list):
+        return [normalize(x) for x in reply]
+    if isinstance(reply, dict):
+        return {normalize(k): normalize(v) for k, v in reply.items()}
+    return reply
+
+
 def same(ours, theirs, *args):
     """Run args on both servers; return both replies, errors compared by text."""
-    a, b = raw_reply(ours, *args), raw_reply(theirs, *args)
-    if isinstance(a, Exception) or isinstance(b, Exception):
-        return (type(a).__name__, str(a)), (type(b).__name__, str(b))
-    return a, b
+    return normalize(raw_reply(ours, *args)), normalize(raw_reply(theirs, *args))
 
 
 @pytest.fixture

@@ -98,7 +98,7 @@ def _remaining(c, key, absolute, unit_ms):
     if when is None:
         return -1
     if absolute:
-        return when // unit_ms if unit_ms == 1000 else when
+        return (when + 500) // 1000 if unit_ms == 1000 else when
     ttl = max(0, when - now_ms())
     return (ttl + 500) // 1000 if unit_ms == 1000 else ttl
 

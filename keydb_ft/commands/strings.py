@@ -333,22 +333,25 @@ def cmd_decrby(c, argv):
 def cmd_incrbyfloat(c, argv):
     key = argv[1]
     old = get_string_for_write(c, key)
-    try:
-        current = longdouble.parse(bytes(old)) if old is not None else longdouble.Fraction(0)
-    except longdouble.NotANumber:
-        raise CommandError(errors.NOT_FLOAT) from None
-    try:
-        delta = longdouble.parse(argv[2])
-    except longdouble.NotANumber:
-        raise CommandError(errors.NOT_FLOAT) from None
-    try:
-        text = longdouble.to_text(longdouble.add(current, delta))
-    except longdouble.NotANumber:
-        raise CommandError(errors.NAN_OR_INF) from None
+    text = float_sum_text(bytes(old) if old is not None else b"0", argv[2])
     c.db.set(key, text, keep_ttl=True)
     c.db.notify("$", "incrbyfloat", key)
     c.propagate_as = [[b"SET", key, text, b"KEEPTTL"]]
     return text
+
+
+def float_sum_text(current, delta, not_float=errors.NOT_FLOAT):
+    """current + delta in long double, as Redis prints it; Redis's errors otherwise."""
+    try:
+        a = longdouble.parse(current)
+        b = longdouble.parse(delta)
+        return longdouble.to_text(longdouble.add(a, b))
+    except longdouble.Infinite:
+        raise CommandError(errors.NAN_OR_INF) from None
+    except longdouble.NotANumber as exc:
+        if str(exc) == "overflow":
+            raise CommandError(errors.NAN_OR_INF) from None
+        raise CommandError(not_float) from None
 
 
 def _getrange(c, argv):

@@ -92,6 +92,8 @@ class Database:
         del self.data[i][key]
         del self.expires[i][key]
         thread_stats().expired_keys += 1
+        if ks.watched:
+            ks.touch_watched(self.id, key)
         ks.key_deleted(self, key)
         ks.notify(self.id, "g", "expired", key)
         ks.propagate(self.id, [b"DEL", key])

@@ -15,6 +15,10 @@ class NotANumber(ValueError):
     """The text is not a number strtold would take, or the result is inf / nan."""
 
 
+class Infinite(NotANumber):
+    """The text is a valid infinity: any sum with it is not finite."""
+
+
 def parse(text):
     """strtold on the whole text: decimal or inf; spaces and nan are rejected."""
     s = text.decode("ascii", "replace") if isinstance(text, (bytes, bytearray)) else text
@@ -22,7 +26,7 @@ def parse(text):
         return _round(Fraction(s))
     low = s.lower().lstrip("+-")
     if low in ("inf", "infinity"):
-        raise NotANumber("infinite")
+        raise Infinite(s)
     raise NotANumber(s)
 
 

@@ -1,0 +1,102 @@
+"""Generic keyspace commands and expiry compared with redis-server 7.0."""
+
+import time
+
+from conftest import same
+
+CASES = [
+    ("MSET", "a", "1", "b", "2", "c", "3"), ("DEL", "a", "zz", "a"), ("EXISTS", "b", "b", "zz"),
+    ("UNLINK", "b"), ("TYPE", "c"), ("TYPE", "none"), ("RENAME", "c", "d"), ("RENAME", "zz", "y"),
+    ("RENAME", "d", "d"), ("RENAMENX", "d", "d"), ("SET", "e", "5"), ("RENAMENX", "d", "e"),
+    ("RENAMENX", "d", "f"), ("GET", "f"), ("TOUCH", "f", "e", "q"), ("MOVE", "f", "1"),
+    ("MOVE", "f", "0"), ("MOVE", "e", "99"), ("MOVE", "e", "x"), ("SELECT", "1"), ("GET", "f"),
+    ("SELECT", "0"), ("COPY", "e", "e2"), ("COPY", "e", "e2"), ("COPY", "e", "e2", "REPLACE"),
+    ("COPY", "e", "e", "DB", "0"), ("COPY", "e", "x", "DB", "16"), ("COPY", "e", "x", "FOO"),
+    ("COPY", "e", "e3", "DB", "3"), ("SELECT", "3"), ("GET", "e3"), ("SELECT", "0"),
+    ("OBJECT", "ENCODING", "e"), ("SET", "s", "hello"), ("OBJECT", "ENCODING", "s"),
+    ("SET", "long", "x" * 50), ("OBJECT", "ENCODING", "long"), ("APPEND", "s", "x"),
+    ("OBJECT", "ENCODING", "s"), ("OBJECT", "ENCODING", "nokey"), ("OBJECT", "FOO", "x"),
+    ("OBJECT", "FREQ", "s"), ("OBJECT", "REFCOUNT", "s"),
+    ("EXPIRE", "s", "100"), ("TTL", "s"), ("EXPIRE", "s", "100", "NX"), ("EXPIRE", "s", "50", "GT"),
+    ("EXPIRE", "s", "50", "LT"), ("TTL", "s"), ("EXPIRE", "s", "10", "NX", "XX"),
+    ("EXPIRE", "s", "10", "GT", "LT"), ("EXPIRE", "s", "10", "FOO"), ("EXPIRE", "s", "x"),
+    ("EXPIRE", "e", "10", "XX"), ("EXPIRE", "e", "10", "GT"), ("EXPIRE", "e", "10", "LT"),
+    ("PERSIST", "e"), ("PERSIST", "s"), ("TTL", "s"), ("PTTL", "nokey"), ("TTL", "e"),
+    ("EXPIRETIME", "e"), ("PEXPIREAT", "e", "99999999999999"), ("PEXPIRETIME", "e"),
+    ("EXPIRETIME", "e"), ("EXPIRE", "e", "9223372036854775807"), ("PEXPIRE", "e", "9223372036854775807"),
+    ("EXPIRE", "e", "-1"), ("EXISTS", "e"), ("EXPIREAT", "nokey", "1"), ("SET", "t", "1"),
+    ("EXPIREAT", "t", "1"), ("GET", "t"), ("KEYS", "*"), ("KEYS", "e*"), ("KEYS", "[a-e]*"),
+    ("KEYS", "?"), ("KEYS", "lon[^x]"), ("KEYS", "e\\2"), ("RANDOMKEY",), ("DBSIZE",),
+    ("SWAPDB", "0", "3"), ("GET", "e3"), ("SWAPDB", "0", "3"), ("SWAPDB", "0", "x"),
+    ("SWAPDB", "x", "0"), ("SWAPDB", "0", "16"), ("SELECT", "16"), ("SELECT", "-1"),
+    ("SELECT", "a"), ("FLUSHDB", "FOO"), ("FLUSHDB", "ASYNC"), ("DBSIZE",), ("FLUSHALL", "SYNC"),
+    ("SCAN", "x"), ("SCAN", "0", "COUNT", "0"), ("SCAN", "0", "FOO", "1"), ("SCAN", "0", "MATCH"),
+]
+
+
+def test_keyspace_commands_match_redis(r, real):
+    bad = []
+    for case in CASES:
+        ours, theirs = same(r, real, *case)
+        if case[0] == "RANDOMKEY":
+            ours, theirs = r.exists(ours), real.exists(theirs)
+        if case[0] == "KEYS":
+            ours = sorted(ours) if isinstance(ours, list) else ours
+            theirs = sorted(theirs) if isinstance(theirs, list) else theirs
+        if ours != theirs:
+            bad.append((case, ours, theirs))
+    assert not bad, "\n".join(map(repr, bad))
+
+
+def test_scan_full_iteration_sees_every_stable_key(r):
+    stable = {f"stable:{i}".encode() for i in range(3000)}
+    r.mset({k: b"1" for k in stable})
+    seen = set()
+    cursor = 0
+    calls = 0
+    churn = 0
+    while True:
+        cursor, keys = r.scan(cursor, count=50)
+        seen.update(keys)
+        # keys come and go during the iteration
+        r.set(f"churn:{churn}", 1)
+        r.delete(f"churn:{churn - 3}")
+        churn += 1
+        calls += 1
+        if cursor == 0:
+            break
+        assert calls < 10000
+    assert stable <= seen
+
+
+def test_scan_match_count_type(r):
+    r.mset({f"user:{i}": i for i in range(200)})
+    r.mset({f"item:{i}": i for i in range(50)})
+    found = set(r.scan_iter(match="item:*", count=7))
+    assert found == {f"item:{i}".encode() for i in range(50)}
+    assert set(r.scan_iter(_type="string", count=100)) == set(r.keys("*"))
+    assert list(r.scan_iter(_type="list")) == []
+
+
+def test_lazy_and_active_expiry(r):
+    r.set("lazy", "v", px=50)
+    r.set("active", "v", px=50)
+    r.set("keep", "v")
+    time.sleep(0.2)
+    assert r.get("lazy") is None                 # lazy: on access
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and r.dbsize() > 1:
+        time.sleep(0.05)
+    assert r.dbsize() == 1                        # active: the cron cycle removed "active"
+    assert r.info("stats")["expired_keys"] >= 2
+
+
+def test_debug_set_active_expire(r):
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    try:
+        r.set("k", "v", px=30)
+        time.sleep(0.3)
+        assert r.dbsize() == 1                   # nobody touched it, cycle is off
+        assert r.exists("k") == 0                # but access expires it
+    finally:
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
