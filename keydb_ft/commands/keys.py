@@ -349,15 +349,10 @@ def cmd_object_refcount(c, argv):
          **_OBJ)
 def cmd_object_help(c, argv):
     return help_lines("OBJECT", [
-        "ENCODING <key>", "    Return the kind of internal representation used in order to "
-        "store the value", "    associated with a <key>.",
-        "FREQ <key>", "    Return the access frequency index of the <key>. The returned "
-        "integer is proportional to", "    the logarithm of the recent access frequency "
-        "of the key.",
-        "IDLETIME <key>", "    Return the idle time of the <key>, that is the approximated "
-        "number of", "    seconds elapsed since the last access to the key.",
-        "REFCOUNT <key>", "    Return the number of references of the value associated with "
-        "the specified", "    <key>."])
+        "ENCODING <key>", "    The internal representation of the value at <key>.",
+        "FREQ <key>", "    The logarithmic access-frequency counter of <key> (LFU policies).",
+        "IDLETIME <key>", "    Seconds since <key> was last accessed (LRU policies).",
+        "REFCOUNT <key>", "    How many references the value at <key> has."])
 
 
 def help_lines(container, lines):

@@ -34,12 +34,13 @@ ACL_CATEGORIES = ("keyspace", "read", "write", "set", "sortedset", "list", "hash
 class KeySpec:
     """One Redis 7 key specification: where the keys start and how to find them."""
 
-    __slots__ = ("flags", "begin", "find")
+    __slots__ = ("flags", "begin", "find", "notes")
 
-    def __init__(self, flags, begin, find):
+    def __init__(self, flags, begin, find, notes=None):
         self.flags = flags
         self.begin = begin
         self.find = find
+        self.notes = notes
 
     def reply(self):
         kind, *spec = self.begin
@@ -59,8 +60,10 @@ class KeySpec:
                     {b"keynumidx": spec[0], b"firstkey": spec[1], b"keystep": spec[2]}]
         else:
             find = [b"type", b"unknown", b"spec", {}]
-        return {b"flags": SetReply(self.flags), b"begin_search": _flat(begin),
-                b"find_keys": _flat(find)}
+        reply = {b"notes": self.notes.encode()} if self.notes else {}
+        reply.update({b"flags": SetReply(self.flags), b"begin_search": _flat(begin),
+                      b"find_keys": _flat(find)})
+        return reply
 
 
 def _flat(pairs):
@@ -68,16 +71,16 @@ def _flat(pairs):
 
 
 def ks(flags, index=None, keyword=None, startfrom=1, last=0, step=1, limit=0,
-       keynum=None, unknown=False):
+       keynum=None, unknown=False, notes=None):
     """Build a KeySpec: ks("RW ACCESS UPDATE", 1) is one key at argv[1];
     last=-1 runs to the end; keynum=(keynumidx, firstkey, step) reads a key count."""
     flags = tuple(flags.split())
     if unknown:
-        return KeySpec(flags, ("unknown",), ("unknown",))
+        return KeySpec(flags, ("unknown",), ("unknown",), notes)
     begin = ("index", index) if keyword is None else ("keyword", keyword, startfrom)
     if keynum is not None:
-        return KeySpec(flags, begin, ("keynum",) + tuple(keynum))
-    return KeySpec(flags, begin, ("range", last, step, limit))
+        return KeySpec(flags, begin, ("keynum",) + tuple(keynum), notes)
+    return KeySpec(flags, begin, ("range", last, step, limit), notes)
 
 
 class Command:

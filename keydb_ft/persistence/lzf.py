@@ -57,7 +57,7 @@ def compress(data, max_out: int | None = None) -> bytes | None:
     limit = 2 * n + 64 if max_out is None else max_out
     if n == 0 or limit <= 0:
         return None
-    out = bytearray(b"\x00")          # reserved header of the first literal run
+    out = bytearray(b"\x00")          # reserved header of the current literal run
     lit = 0
     htab = [0] * (_HASH_MASK + 1)     # position + 1 of the last occurrence, 0 = none
     ip = 0
@@ -72,54 +72,63 @@ def compress(data, max_out: int | None = None) -> bytes | None:
                 and src[ref] == src[ip] and src[ref + 1] == src[ip + 1]):
             if len(out) + 4 >= limit and len(out) - (not lit) + 4 >= limit:
                 return None
-            if lit:
-                out[-lit - 1] = lit - 1
-            else:
-                out.pop()
-            length = _match_length(src, ref, ip, min(n - ip - 2, _MAX_REF)) - 2
-            if length < 7:
-                out.append((off >> 8) + (length << 5))
-            else:
-                out.append((off >> 8) + (7 << 5))
-                out.append(length - 7)
-            out.append(off & 0xFF)
-            out.append(0)
+            _close_run(out, lit)
             lit = 0
-            ip += length + 2
+            length = _match_length(src, ref, ip, min(n - ip - 2, _MAX_REF))
+            _emit_reference(out, off, length - 2)
+            ip += length
             if ip >= n - 2:
                 break
-            ip -= 2
-            hval = (src[ip] << 16) | (src[ip + 1] << 8) | src[ip + 2]
-            htab[_slot(hval)] = ip + 1
-            ip += 1
-            hval = ((hval << 8) | src[ip + 2]) & 0xFFFFFF
-            htab[_slot(hval)] = ip + 1
-            ip += 1
+            ip, hval = _rehash(src, htab, ip - 2)
         else:
             if len(out) >= limit:
                 return None
-            lit += 1
-            out.append(src[ip])
+            lit = _push_literal(out, lit, src[ip])
             ip += 1
-            if lit == _MAX_LITERAL:
-                out[-lit - 1] = lit - 1
-                lit = 0
-                out.append(0)
     if len(out) + 3 > limit:
         return None
-    while ip < n:
-        lit += 1
-        out.append(src[ip])
-        ip += 1
-        if lit == _MAX_LITERAL:
-            out[-lit - 1] = lit - 1
-            lit = 0
-            out.append(0)
+    for byte in src[ip:]:
+        lit = _push_literal(out, lit, byte)
+    _close_run(out, lit)
+    return bytes(out)
+
+
+def _push_literal(out: bytearray, lit: int, byte: int) -> int:
+    out.append(byte)
+    lit += 1
+    if lit < _MAX_LITERAL:
+        return lit
+    out[-lit - 1] = lit - 1
+    out.append(0)
+    return 0
+
+
+def _close_run(out: bytearray, lit: int) -> None:
+    """Write the pending run's header, or drop the reserved byte of an empty run."""
     if lit:
         out[-lit - 1] = lit - 1
     else:
         out.pop()
-    return bytes(out)
+
+
+def _emit_reference(out: bytearray, off: int, length: int) -> None:
+    """A back reference of length+2 bytes, then the reserved header of the next run."""
+    if length < 7:
+        out.append((off >> 8) + (length << 5))
+    else:
+        out.append((off >> 8) + (7 << 5))
+        out.append(length - 7)
+    out.append(off & 0xFF)
+    out.append(0)
+
+
+def _rehash(src: bytes, htab: list[int], ip: int) -> tuple[int, int]:
+    """After a match, index the two positions before the new ip (liblzf VERY_FAST)."""
+    hval = (src[ip] << 16) | (src[ip + 1] << 8) | src[ip + 2]
+    htab[_slot(hval)] = ip + 1
+    hval = ((hval << 8) | src[ip + 3]) & 0xFFFFFF
+    htab[_slot(hval)] = ip + 2
+    return ip + 2, hval
 
 
 def decompress(data, expected_len: int, base: int = 0) -> bytes:
@@ -130,43 +139,58 @@ def decompress(data, expected_len: int, base: int = 0) -> bytes:
     src = bytes(data)
     n = len(src)
     out = bytearray()
+    olen = 0                     # len(out), tracked to save calls in the hot loop
     ip = 0
     while ip < n:
-        token_at = ip
         ctrl = src[ip]
-        ip += 1
         if ctrl < 32:
-            run = ctrl + 1
-            if ip + run > n:
-                raise RDBFormatError("LZF literal run past end of input", base + token_at)
-            if len(out) + run > expected_len:
-                raise RDBFormatError("LZF output longer than declared", base + token_at)
-            out += src[ip:ip + run]
-            ip += run
+            end = ip + 2 + ctrl
+            if end > n or olen + ctrl + 1 > expected_len:
+                _bad_token(src, ip, olen, expected_len, base)
+            out += src[ip + 1:end]
+            olen += ctrl + 1
+            ip = end
             continue
         length = ctrl >> 5
         if length == 7:
-            if ip >= n:
-                raise RDBFormatError("LZF back reference truncated", base + token_at)
-            length += src[ip]
-            ip += 1
-        if ip >= n:
-            raise RDBFormatError("LZF back reference truncated", base + token_at)
-        back = ((ctrl & 0x1F) << 8) + src[ip] + 1
-        ip += 1
-        length += 2
-        start = len(out) - back
-        if start < 0:
-            raise RDBFormatError("LZF back reference before start of output", base + token_at)
-        if len(out) + length > expected_len:
-            raise RDBFormatError("LZF output longer than declared", base + token_at)
+            if ip + 2 >= n:
+                _bad_token(src, ip, olen, expected_len, base)
+            length = 9 + src[ip + 1]
+            back = ((ctrl & 0x1F) << 8) + src[ip + 2] + 1
+            ip += 3
+        else:
+            if ip + 1 >= n:
+                _bad_token(src, ip, olen, expected_len, base)
+            length += 2
+            back = ((ctrl & 0x1F) << 8) + src[ip + 1] + 1
+            ip += 2
+        start = olen - back
+        if start < 0 or olen + length > expected_len:
+            _bad_token(src, ip - 2 - (length > 8), olen, expected_len, base)
         if back >= length:
             out += out[start:start + length]
         else:
             pattern = out[start:]
             reps, rest = divmod(length, back)
             out += pattern * reps + pattern[:rest]
-    if len(out) != expected_len:
-        raise RDBFormatError(
-            f"LZF output is {len(out)} bytes, expected {expected_len}", base + n)
+        olen += length
+    if olen != expected_len:
+        raise RDBFormatError(f"LZF output is {olen} bytes, expected {expected_len}", base + n)
     return bytes(out)
+
+
+def _bad_token(src: bytes, ip: int, olen: int, expected_len: int, base: int):
+    """Raise the error describing why the token at `ip` can't be applied."""
+    ctrl = src[ip]
+    if ctrl < 32:
+        if ip + 2 + ctrl > len(src):
+            raise RDBFormatError("LZF literal run past end of input", base + ip)
+        raise RDBFormatError("LZF output longer than declared", base + ip)
+    long_form = ctrl >> 5 == 7
+    if ip + 2 + long_form > len(src):
+        raise RDBFormatError("LZF back reference truncated", base + ip)
+    length = (9 + src[ip + 1]) if long_form else (ctrl >> 5) + 2
+    back = ((ctrl & 0x1F) << 8) + src[ip + 1 + long_form] + 1
+    if back > olen:
+        raise RDBFormatError("LZF back reference before start of output", base + ip)
+    raise RDBFormatError("LZF output longer than declared", base + ip)

@@ -121,7 +121,6 @@ def parse_dump_payload(payload, max_version: int = RDB_VERSION,
     return view[:-10], version
 
 
-
 # ---- Reader -------------------------------------------------------------------
 
 class Reader:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from . import rdbconst as C
 from .intset import decode_intset
 from .listpack import decode_listpack, encode_listpack, entry_bytes
+from .formaterror import RDBFormatError
 from .rdbformat import Reader, Writer, double_to_rdb_text
 from .streamlp import (StreamEntry, StreamNode, decode_stream_listpack, encode_stream_id,
                        encode_stream_listpack, split_stream_entries)
@@ -92,20 +93,27 @@ class KeyRecord:
 
 # ---- helpers --------------------------------------------------------------------
 
-def _read_blob(r: Reader) -> tuple[bytes, int]:
-    """An encoded-structure string and the offset to report errors against."""
+def _decode_blob(r: Reader, decode, *args):
+    """Read a string holding an encoded structure and run `decode` on it.
+
+    Errors point into the buffer: inside a raw string at the exact byte; inside an
+    LZF-compressed string at the string's start, with the inner offset in the text.
+    """
     at = r.pos
     value, encoded = r.read_length_or_encoding()
     if not encoded:
         base = r.offset
-        return r.read_bytes(value, "encoded value"), base
+        return decode(r.read_bytes(value, "encoded value"), *args, base=base)
     r.pos = at
-    return r.read_string(), r.base + at
+    blob = r.read_string()
+    try:
+        return decode(blob, *args)
+    except RDBFormatError as exc:
+        raise RDBFormatError(f"{exc.reason} (at byte {exc.offset} of the decompressed value)",
+                             r.base + at) from None
 
 
 def _score(item, r: Reader, at: int) -> float:
-    if isinstance(item, int):
-        return float(item)
     try:
         return float(item)
     except ValueError:
@@ -134,45 +142,41 @@ def _hash_plain(r: Reader, rdbtype: int) -> list[tuple[bytes, bytes]]:
 
 
 def _compact_list(r: Reader, rdbtype: int) -> list[bytes]:
-    blob, base = _read_blob(r)
     if rdbtype == C.RDB_TYPE_SET_INTSET:
-        return [str(v).encode() for v in decode_intset(blob, base)]
+        return [str(v).encode() for v in _decode_blob(r, decode_intset)]
     decode = decode_ziplist if rdbtype == C.RDB_TYPE_LIST_ZIPLIST else decode_listpack
-    return [entry_bytes(item) for item in decode(blob, base)]
+    return [entry_bytes(item) for item in _decode_blob(r, decode)]
 
 
 def _compact_zset(r: Reader, rdbtype: int) -> list[tuple[bytes, float]]:
-    blob, base = _read_blob(r)
+    at = r.pos
     decode = decode_ziplist if rdbtype == C.RDB_TYPE_ZSET_ZIPLIST else decode_listpack
-    pairs = _pairs(decode(blob, base), r, base - r.base)
-    return [(entry_bytes(m), _score(s, r, base - r.base)) for m, s in pairs]
+    pairs = _pairs(_decode_blob(r, decode), r, at)
+    return [(entry_bytes(m), _score(s, r, at)) for m, s in pairs]
 
 
 def _compact_hash(r: Reader, rdbtype: int) -> list[tuple[bytes, bytes]]:
-    blob, base = _read_blob(r)
     if rdbtype == C.RDB_TYPE_HASH_ZIPMAP:
-        return decode_zipmap(blob, base)
+        return _decode_blob(r, decode_zipmap)
+    at = r.pos
     decode = decode_ziplist if rdbtype == C.RDB_TYPE_HASH_ZIPLIST else decode_listpack
-    items = [entry_bytes(item) for item in decode(blob, base)]
-    return _pairs(items, r, base - r.base)
+    return _pairs([entry_bytes(item) for item in _decode_blob(r, decode)], r, at)
 
 
 def _quicklist(r: Reader, rdbtype: int) -> list[bytes]:
     items: list[bytes] = []
     for _ in range(r.read_length("quicklist node count")):
         if rdbtype == C.RDB_TYPE_LIST_QUICKLIST:
-            blob, base = _read_blob(r)
-            items += [entry_bytes(v) for v in decode_ziplist(blob, base)]
+            items += [entry_bytes(v) for v in _decode_blob(r, decode_ziplist)]
             continue
         at = r.pos
         container = r.read_length("quicklist container")
         if container == C.QUICKLIST_NODE_CONTAINER_PLAIN:
             items.append(r.read_string())
         elif container == C.QUICKLIST_NODE_CONTAINER_PACKED:
-            blob, base = _read_blob(r)
-            node = decode_listpack(blob, base)
+            node = _decode_blob(r, decode_listpack)
             if not node:
-                raise r.error("empty quicklist node", base - r.base)
+                raise r.error("empty quicklist node", at)
             items += [entry_bytes(v) for v in node]
         else:
             raise r.error(f"unknown quicklist container {container}", at)
@@ -194,11 +198,11 @@ def _hash_metadata(r: Reader, rdbtype: int) -> list[tuple[bytes, bytes, int]]:
 def _hash_listpack_ex(r: Reader, rdbtype: int) -> list[tuple[bytes, bytes, int]]:
     if rdbtype == C.RDB_TYPE_HASH_LISTPACK_EX:
         r.read_ms_time()            # next field expiry; informational only
-    blob, base = _read_blob(r)
+    at = r.pos
     out = []
-    for f, v, ttl in _pairs(decode_listpack(blob, base), r, base - r.base, 3):
+    for f, v, ttl in _pairs(_decode_blob(r, decode_listpack), r, at, 3):
         if not isinstance(ttl, int) or ttl < 0:
-            raise r.error("hash field TTL in listpack is not a timestamp", base - r.base)
+            raise r.error("hash field TTL in listpack is not a timestamp", at)
         out.append((entry_bytes(f), entry_bytes(v), ttl))
     return out
 
@@ -248,8 +252,7 @@ def _stream(r: Reader, rdbtype: int) -> StreamValue:
         if len(key) != 16:
             raise r.error("stream node key is not the size of a stream ID", key_at)
         master = (int.from_bytes(key[:8], "big"), int.from_bytes(key[8:], "big"))
-        blob, base = _read_blob(r)
-        nodes.append(decode_stream_listpack(blob, master, base))
+        nodes.append(_decode_blob(r, decode_stream_listpack, master))
     length = r.read_length("stream length")
     last_id = _read_id_pair(r, "stream last id")
     if rdbtype >= C.RDB_TYPE_STREAM_LISTPACKS_2:

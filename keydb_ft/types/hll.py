@@ -185,6 +185,8 @@ def _lanes_max(a: int, b: int) -> int:
 
 
 def _histogram(raw: bytes) -> list[int]:
+    """How many registers hold each value (bytes.count per value, stopping once
+    every register was seen)."""
     hist = [0] * 64
     left = len(raw)
     for value in range(64):
@@ -272,7 +274,7 @@ def _registers(value) -> bytes:
     """The value's registers, one byte each; INVALIDOBJ for a corrupt sparse body."""
     if value[4] == DENSE:
         return dense_to_raw(memoryview(value)[HEADER_SIZE:])
-    raw = sparse.registers(memoryview(value)[HEADER_SIZE:])
+    raw = sparse.registers(bytes(value[HEADER_SIZE:]))
     if raw is None:
         raise HllError(INVALIDOBJ_ERR)
     return raw
@@ -315,7 +317,7 @@ def _add_dense(buf: bytearray, elements) -> int:
 
 def _add_sparse(buf: bytearray, elements, max_bytes: int) -> tuple[bytearray, int]:
     header = buf[:HEADER_SIZE]
-    editor = sparse.SparseEditor(memoryview(buf)[HEADER_SIZE:])
+    editor = sparse.editor(buf[HEADER_SIZE:], len(elements))
     updates = 0
     for position, element in enumerate(elements):
         index, run = pattern(element)
@@ -364,12 +366,12 @@ def _count_one(value) -> tuple[int, bytearray | None]:
     if not value[15] & CACHE_STALE:
         return int.from_bytes(value[8:16], "little"), None
     if value[4] == DENSE:
-        raw = b"".join(_dense_lanes(memoryview(value)[HEADER_SIZE:]))
+        hist = _histogram(b"".join(_dense_lanes(memoryview(value)[HEADER_SIZE:])))
     else:
-        raw = sparse.registers(memoryview(value)[HEADER_SIZE:])
-        if raw is None:
+        hist = sparse.histogram(bytes(value[HEADER_SIZE:]))
+        if hist is None:
             raise HllError(INVALIDOBJ_ERR)
-    card = estimate(_histogram(raw))
+    card = estimate(hist)
     out = bytearray(value)
     out[8:16] = (card & _U64).to_bytes(8, "little")  # LLONG_MIN leaves it stale
     return card, out
@@ -395,10 +397,14 @@ def merge(dest, sources, sparse_max_bytes: int = 3000) -> bytearray:
     raw = _union(inputs).to_bytes(REGISTERS, "little")
     out = create() if dest is None else bytearray(dest)
     if not any(v is not None and v[4] == DENSE for v in inputs):
-        merged = _merge_sparse(out, raw, sparse_max_bytes)
-        if merged is not None:
-            merged[15] |= CACHE_STALE
-            return merged
+        if dest is None:
+            body = sparse.encode_ascending(raw, sparse_max_bytes)
+        else:
+            body = _merge_sparse(out, raw, sparse_max_bytes)
+        if body is not None:
+            out[HEADER_SIZE:] = body
+            out[15] |= CACHE_STALE
+            return out
     out = out[:HEADER_SIZE] + raw_to_dense(raw)
     out[4] = DENSE
     out[15] |= CACHE_STALE
@@ -406,13 +412,13 @@ def merge(dest, sources, sparse_max_bytes: int = 3000) -> bytearray:
 
 
 def _merge_sparse(out: bytearray, raw: bytes, max_bytes: int) -> bytearray | None:
-    """Set each non-zero register in turn, as Redis does into a sparse destination.
-    None once promoted to dense: the registers are then exactly ``raw``."""
-    editor = sparse.SparseEditor(memoryview(out)[HEADER_SIZE:])
+    """Raise each non-zero register in turn, as Redis does into an existing sparse
+    destination: the new body, or None once promoted (the registers are ``raw``)."""
+    editor = sparse.editor(out[HEADER_SIZE:], len(raw) - raw.count(0))
     for index, value in sparse.nonzero_registers(raw):
         if editor.set(index, value, max_bytes) == sparse.PROMOTE:
             return None
-    return out[:HEADER_SIZE] + editor.body
+    return editor.body
 
 
 # -------------------------------------------------------------------- PFDEBUG
@@ -497,16 +503,16 @@ def _selftest_estimates(rng: random.Random, max_elements: int, max_bytes: int) -
     relerr = 1.04 / math.sqrt(REGISTERS)
     seed = rng.getrandbits(64)
     dense = bytearray(MAGIC + bytes(DENSE_SIZE - 4))
-    hll, done, checkpoint = create(), 0, 1
+    value, done, checkpoint = create(), 0, 1
     while checkpoint <= max_elements:
         batch = [((j ^ seed) & _U64).to_bytes(8, "little") for j in range(done + 1, checkpoint + 1)]
         _add_dense(dense, batch)
-        hll, _ = add(hll, batch, max_bytes)
+        value, _ = add(value, batch, max_bytes)
         done = checkpoint
-        if checkpoint < max_bytes / 2 and hll[4] != SPARSE:
+        if checkpoint < max_bytes / 2 and value[4] != SPARSE:
             raise HllError("TESTFAILED sparse encoding not used")
         card = estimate(_histogram(dense_to_raw(dense[HEADER_SIZE:])))
-        if card != count([hll])[0]:
+        if card != count([value])[0]:
             raise HllError("TESTFAILED dense/sparse disagree")
         maxerr = 1 if checkpoint == 10 else math.ceil(relerr * 6 * checkpoint)
         if abs(checkpoint - card) > maxerr:

@@ -20,7 +20,7 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keydb_ft.types import hll
+from keydb_ft.types import hll, hll_sparse
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 HYPOTHESIS = settings(max_examples=60, deadline=None,
@@ -64,6 +64,16 @@ def r(server):
     server.flushall()
     server.config_set("hll-sparse-max-bytes", 3000)
     return server
+
+
+@pytest.fixture(params=["auto", "scan", "indexed"])
+def editor_kind(request, monkeypatch):
+    """Run a test with hll_sparse.editor() forced to one editor class (or not)."""
+    kinds = {"scan": hll_sparse.SparseEditor, "indexed": hll_sparse.IndexedSparseEditor}
+    if request.param in kinds:
+        cls = kinds[request.param]
+        monkeypatch.setattr(hll_sparse, "editor", lambda body, edits: cls(body))
+    return request.param
 
 
 # ----------------------------------------------------------------- helpers
@@ -225,7 +235,7 @@ def test_random_sets_same_bytes_and_counts(r, size, max_batch):
 
 
 @pytest.mark.parametrize("max_bytes", [0, 1, 17, 20, 100, 300, 3000, 7000])
-def test_promotion_point_one_element_at_a_time(r, max_bytes):
+def test_promotion_point_one_element_at_a_time(r, max_bytes, editor_kind):
     r.config_set("hll-sparse-max-bytes", max_bytes)
     model = Model(max_bytes)
     rng = random.Random(max_bytes)
@@ -248,7 +258,7 @@ def test_run_above_32_promotes_sparse_to_dense(r):
 
 
 @pytest.mark.parametrize("max_bytes", [3000, 40])
-def test_aimed_registers_exercise_splits_and_merges(r, max_bytes):
+def test_aimed_registers_exercise_splits_and_merges(r, max_bytes, editor_kind):
     """Neighbouring registers, equal values (VAL merging), 64/65-long zero gaps."""
     r.config_set("hll-sparse-max-bytes", max_bytes)
     model = Model(max_bytes)
@@ -265,7 +275,7 @@ def test_aimed_registers_exercise_splits_and_merges(r, max_bytes):
 @given(st.lists(st.tuples(st.integers(0, 16383), st.integers(1, 51)), max_size=60),
        st.sampled_from([0, 30, 200, 3000]))
 @HYPOTHESIS
-def test_hypothesis_aimed_pfadd(server, aims, max_bytes):
+def test_hypothesis_aimed_pfadd(server, editor_kind, aims, max_bytes):
     server.flushall()
     server.config_set("hll-sparse-max-bytes", max_bytes)
     model = Model(max_bytes)
@@ -348,7 +358,7 @@ def _merge_fixture(r, model, rng):
 
 
 @pytest.mark.parametrize("max_bytes", [3000, 200])
-def test_merge_mixed_encodings(r, max_bytes):
+def test_merge_mixed_encodings(r, max_bytes, editor_kind):
     r.config_set("hll-sparse-max-bytes", max_bytes)
     model = Model(max_bytes)
     _merge_fixture(r, model, random.Random(max_bytes))
@@ -370,7 +380,7 @@ def test_merge_mixed_encodings(r, max_bytes):
                 min_size=1, max_size=4),
        st.sampled_from([3000, 60]))
 @HYPOTHESIS
-def test_hypothesis_merge_aimed(server, groups, max_bytes):
+def test_hypothesis_merge_aimed(server, editor_kind, groups, max_bytes):
     server.flushall()
     server.config_set("hll-sparse-max-bytes", max_bytes)
     model = Model(max_bytes)
@@ -442,7 +452,7 @@ CRAFTED = {
 
 
 @pytest.mark.parametrize("name", sorted(CRAFTED))
-def test_crafted_values_behave_like_redis(r, name):
+def test_crafted_values_behave_like_redis(r, name, editor_kind):
     model = Model()
     value = CRAFTED[name]
     aims = [element_for(i, c) for i, c in [(0, 2), (100, 3), (255, 1), (256, 4), (16383, 5),
@@ -463,7 +473,7 @@ def test_crafted_values_behave_like_redis(r, name):
     st.integers(0, 0x3FFF).map(lambda n: bytes([0x40 | n >> 8, n & 0xFF]))), max_size=30),
     st.booleans(), st.integers(0, 16383), st.integers(1, 34))
 @HYPOTHESIS
-def test_hypothesis_crafted_sparse(server, ops, pad, index, run):
+def test_hypothesis_crafted_sparse(server, editor_kind, ops, pad, index, run):
     """Random opcode strings, padded to cover 16384 registers half of the time."""
     body = b"".join(ops)
     if pad:
@@ -506,3 +516,36 @@ def test_inputs_are_not_modified():
     assert changed == 2 and value == snapshot and new != value
     card, updated = hll.count([new])
     assert card == 2 and updated[15] & 0x80 == 0 and new[15] & 0x80
+
+
+# ------------------------------------------------------- internal shortcuts
+
+
+@given(st.lists(st.tuples(st.integers(0, 16383), st.integers(1, 32)), max_size=400),
+       st.sampled_from([0, 18, 19, 20, 100, 700, 3000]))
+@settings(max_examples=200, deadline=None)
+def test_ascending_encoding_equals_register_by_register(aims, max_bytes):
+    """PFMERGE into a missing key builds the body in one pass; it must equal
+    raising the registers one at a time on an empty HLL, promotion included."""
+    raw = bytearray(hll.REGISTERS)
+    for index, value in aims:
+        raw[index] = max(raw[index], value)
+    raw = bytes(raw)
+    editor = hll_sparse.IndexedSparseEditor(hll.create()[hll.HEADER_SIZE:])
+    expected = editor.body
+    for index, value in hll_sparse.nonzero_registers(raw):
+        if editor.set(index, value, max_bytes) == hll_sparse.PROMOTE:
+            expected = None
+            break
+    assert hll_sparse.encode_ascending(raw, max_bytes) == expected
+
+
+@given(st.integers(0, 2**32), st.integers(1, 63))
+@settings(max_examples=30, deadline=None)
+def test_register_packing_round_trips(seed, top):
+    rng = random.Random(seed)
+    raw = bytes(min(int(rng.expovariate(0.3)), top) for _ in range(hll.REGISTERS))
+    dense = hll.raw_to_dense(raw)
+    assert len(dense) == hll.DENSE_SIZE - hll.HEADER_SIZE
+    assert hll.dense_to_raw(dense) == raw
+    assert hll._histogram(raw) == [raw.count(v) for v in range(64)]

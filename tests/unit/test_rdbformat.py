@@ -6,7 +6,6 @@ The server is /usr/bin/redis-server started on a free 127.0.0.1 port with a temp
 import math
 import os
 import random
-import shutil
 import socket
 import subprocess
 import time
@@ -312,13 +311,15 @@ def test_string_encoding_matches_redis(r):
     values = [b"0", b"-1", b"12", b"-129", b"65535", b"2147483647", b"2147483648",
               b"-2147483649", b"9223372036854775807", b"007", b"1e3", b"abc",
               b"x" * 20, b"x" * 21, b"y" * 200, os.urandom(64)]
-    for compress in (True, False):
-        r.config_set("rdbcompression", "yes" if compress else "no")
-        for i, value in enumerate(values):
-            r.set(f"k{i}", value)
-            payload = r.dump(f"k{i}")
-            assert payload[1:-10] == F.encode_string(value, compress), value
-    r.config_set("rdbcompression", "yes")
+    try:
+        for compress in (True, False):
+            r.config_set("rdbcompression", "yes" if compress else "no")
+            for i, value in enumerate(values):
+                r.set(f"k{i}", value)
+                payload = r.dump(f"k{i}")
+                assert payload[1:-10] == F.encode_string(value, compress), value
+    finally:
+        r.config_set("rdbcompression", "yes")
     r.incrby("counter", 10_000_000_000)             # an OBJ_ENCODING_INT value
     w = F.Writer()
     w.write_int_string(10_000_000_000)
