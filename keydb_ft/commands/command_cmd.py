@@ -110,7 +110,9 @@ def cmd_command_getkeysandflags(c, argv):
     cmd, positions = _getkeys(argv)
     flags = _position_flags(cmd, argv[2:])
     from ..resp.writer import SetReply
-    return [[argv[2 + i], SetReply(flags.get(i, ()))] for i in positions]
+    # keys found by a getkeys function (SORT ... STORE) take their "unknown" spec's flags
+    found = next((s.flags for s in reversed(cmd.key_specs) if s.begin[0] == "unknown"), ())
+    return [[argv[2 + i], SetReply(flags.get(i, found))] for i in positions]
 
 
 def _position_flags(cmd, argv):
@@ -119,6 +121,8 @@ def _position_flags(cmd, argv):
     for spec in cmd.key_specs:
         for i in _spec_positions(spec, argv, len(argv)):
             out.setdefault(i, spec.flags)
+    if cmd.keyflags is not None:
+        out = {i: cmd.keyflags(argv, i) for i in out}
     return out
 
 

@@ -87,7 +87,7 @@ class Command:
     __slots__ = ("name", "fullname", "arity", "flags", "acl", "key_specs", "tips", "handler",
                  "subcommands", "parent", "group", "since", "summary", "complexity",
                  "legacy_range", "simple_key", "movable", "getkeys", "deprecated", "doc_flags",
-                 "replaced_by", "write", "denyoom", "readonly", "id")
+                 "replaced_by", "write", "denyoom", "readonly", "id", "keyflags")
 
     def __init__(self, name, arity, flags, acl, keys, tips, handler, parent, doc):
         self.name = name
@@ -111,6 +111,7 @@ class Command:
         self.replaced_by = doc.get("replaced_by")
         self.doc_flags = tuple(doc.get("doc_flags", ()))
         self.getkeys = doc.get("getkeys")
+        self.keyflags = doc.get("keyflags")   # fn(argv, position) -> flags (variable_flags)
         self.write = "write" in self.flags
         self.readonly = "readonly" in self.flags
         self.denyoom = "denyoom" in self.flags

@@ -71,8 +71,17 @@ def parse_set_options(argv, start, command_name):
     return flags, unit, raw
 
 
+def _set_key_flags(argv, position):
+    """SET reads the old value only with GET."""
+    if any(a.lower() == b"get" for a in argv[3:]):
+        return ("RW", "access", "update")
+    return ("OW", "update")
+
+
 @command("set", -3, "write denyoom", acl="string",
-         keys=[ks("RW access update variable_flags", 1)], since="1.0.0",
+         keys=[ks("RW access update variable_flags", 1,
+                  notes="RW and ACCESS due to the optional `GET` argument")],
+         keyflags=_set_key_flags, since="1.0.0",
          summary="Sets the string value of a key, ignoring its type, with options.",
          complexity="O(1)", **STRING)
 def cmd_set(c, argv):
