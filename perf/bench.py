@@ -1,0 +1,72 @@
+"""redis-benchmark against keydb-ft (1 and 2 threads) and redis-server 7.0, in one run on
+one machine: ops/s and ratios. Usage: python perf/bench.py [--quick] [--out FILE]
+
+Writes a JSON record to perf/results/ and prints a Markdown table for perf/README.md."""
+
+import argparse
+import json
+import os
+import platform
+import time
+
+from servers import Server, redis_benchmark
+
+CORE = [("SET", "set", None), ("GET", "get", None)]
+TYPES = [("LPUSH", "lpush", None), ("LPOP", "lpop", None), ("SADD", "sadd", None),
+         ("HSET", "hset", None), ("ZADD", "zadd", None), ("XADD", "xadd", None),
+         ("ZRANGE 0 9", None, ["ZRANGE", "myzset", "0", "9"])]
+
+
+def run_suite(server, cases, requests, pipeline):
+    results = {}
+    for label, test, command in cases:
+        if command and command[0] == "ZRANGE":
+            redis_benchmark(server.port, command=["ZADD", "myzset", "__rand_int__", "m:__rand_int__"],
+                            requests=2000, keyspace=1000)
+        got = redis_benchmark(server.port, test=test, command=command, requests=requests,
+                              pipeline=pipeline, keyspace=100000)
+        results[label] = next(iter(got.values())) if got else 0.0
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="fewer requests")
+    ap.add_argument("--types", action="store_true", help="also the per-type commands")
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    n = 30000 if args.quick else 200000
+    cases = CORE + (TYPES if args.types else [])
+    table = {}
+    for kind, threads in (("keydb", 1), ("keydb", 2), ("redis", 1)):
+        server = Server(kind, threads)
+        try:
+            for pipeline in (1, 16):
+                reqs = n * (4 if pipeline > 1 else 1)
+                for label, ops in run_suite(server, cases, reqs, pipeline).items():
+                    table.setdefault((label, pipeline), {})[server.label] = ops
+        finally:
+            server.stop()
+    print_table(table)
+    record = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.node(),
+              "cpus": os.cpu_count(), "requests": n,
+              "results": [{"command": k[0], "pipeline": k[1], **v} for k, v in table.items()]}
+    out = args.out or os.path.join(os.path.dirname(__file__), "results",
+                                   time.strftime("bench-%Y%m%d-%H%M%S.json"))
+    with open(out, "w") as fh:
+        json.dump(record, fh, indent=1)
+    print(f"\nsaved {out}")
+
+
+def print_table(table):
+    print("| command | -P | keydb-ft x1 | keydb-ft x2 | redis-server | x2/x1 | x2/redis |")
+    print("|---|---|---|---|---|---|---|")
+    for (label, pipeline), row in table.items():
+        one, two, red = (row.get("keydb-ft x1", 0), row.get("keydb-ft x2", 0),
+                         row.get("redis-server", 0))
+        print(f"| {label} | {pipeline} | {one:,.0f} | {two:,.0f} | {red:,.0f} | "
+              f"{two / one if one else 0:.2f} | {two / red if red else 0:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
