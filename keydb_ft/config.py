@@ -102,7 +102,7 @@ OPTIONS = [
     # general
     Option("daemonize", "bool", False, mutable=False),
     Option("supervised", "enum", "no", choices=("upstart", "systemd", "auto", "no"), mutable=False),
-    Option("loglevel", "enum", "notice", choices=("debug", "verbose", "notice", "warning", "nothing")),
+    Option("loglevel", "enum", "notice", choices=("debug", "verbose", "notice", "warning")),
     Option("logfile", "string", "", mutable=False),
     Option("syslog-enabled", "bool", False, mutable=False),
     Option("pidfile", "string", "", mutable=False),
@@ -136,7 +136,7 @@ OPTIONS = [
     Option("replica-lazy-flush", "bool", False),
     Option("activedefrag", "bool", False),
     # expiry and cron
-    Option("hz", "int", 10, 1, 500),
+    Option("hz", "int", 10, 0, 2 ** 31 - 1),   # used clamped to 1..500, as Redis
     Option("dynamic-hz", "bool", True),
     Option("active-expire-effort", "int", 1, 1, 10),
     # persistence
@@ -161,7 +161,7 @@ OPTIONS = [
     Option("aof-rewrite-incremental-fsync", "bool", True),
     Option("rdb-save-incremental-fsync", "bool", True),
     # encodings
-    Option("hash-max-listpack-entries", "int", 128, aliases=("hash-max-ziplist-entries",)),
+    Option("hash-max-listpack-entries", "int", 512, aliases=("hash-max-ziplist-entries",)),
     Option("hash-max-listpack-value", "int", 64, aliases=("hash-max-ziplist-value",)),
     Option("list-max-listpack-size", "int", -2, -5, 2 ** 31 - 1, aliases=("list-max-ziplist-size",)),
     Option("list-compress-depth", "int", 0, 0, 2 ** 31 - 1),

@@ -142,6 +142,9 @@ class Server:
             if client.paused_requests is not None:
                 client.loop.post(_resume_paused, client)
 
+    def hz(self):
+        return min(max(self.config.hz, 1), 500)
+
     @property
     def slowlog_threshold(self):
         return self.config.slowlog_log_slower_than
@@ -264,7 +267,7 @@ class Server:
     def _cron(self):
         from .db.expire import active_expire_cycle
         bind_thread_stats(self.cron_stats)
-        while not self.stopped.wait(1.0 / self.config.hz):
+        while not self.stopped.wait(1.0 / self.hz()):
             try:
                 active_expire_cycle(self)
                 self._sample()

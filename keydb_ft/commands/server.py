@@ -174,7 +174,8 @@ def cmd_debug(c, argv):
     sub = argv[1].lower()
     handler = DEBUG_SUBCOMMANDS.get(sub)
     if handler is None:
-        raise CommandError(errors.unknown_subcommand(argv[1], "debug"))
+        raise CommandError("ERR unknown subcommand or wrong number of arguments for "
+                           f"'{argv[1].decode('utf-8', 'replace')}'. Try DEBUG HELP.")
     return handler(c, argv)
 
 

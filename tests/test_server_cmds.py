@@ -1,0 +1,120 @@
+"""INFO, CLIENT, SLOWLOG, MONITOR, TIME, DEBUG: what operators and tools read."""
+
+import threading
+import time
+
+import pytest
+import redis
+
+from conftest import raw_reply, same
+
+
+def test_info_sections(r):
+    info = r.info("everything")
+    for field in ("redis_version", "connected_clients", "used_memory", "total_commands_processed",
+                  "role", "gil_enabled", "server_threads", "keyspace_hits", "uptime_in_seconds"):
+        assert field in info, field
+    r.set("k", "v")
+    r.get("k")
+    r.get("nope")
+    stats = r.info("stats")
+    assert stats["keyspace_hits"] >= 1 and stats["keyspace_misses"] >= 1
+    cmd = r.info("commandstats")
+    assert cmd["cmdstat_get"]["calls"] >= 2
+    assert r.info("keyspace")["db0"]["keys"] == 1
+    threads = r.info("threads")
+    assert len(threads) == 4
+
+
+def test_errorstats(r):
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("NOSUCH")
+    with pytest.raises(redis.ResponseError):
+        r.incr_no_such if False else r.execute_command("INCRBY", "k", "x")
+    errs = r.info("errorstats")
+    assert errs["errorstat_ERR"]["count"] >= 2
+
+
+def test_client_commands(server, r, real):
+    for case in [("CLIENT", "SETNAME", "has space"), ("CLIENT", "SETNAME", "ok-name"),
+                 ("CLIENT", "GETNAME"), ("CLIENT", "KILL", "1.2.3.4:5"),
+                 ("CLIENT", "KILL", "ID", "abc"), ("CLIENT", "KILL", "TYPE", "bogus"),
+                 ("CLIENT", "LIST", "TYPE", "bogus"), ("CLIENT", "REPLY", "MAYBE"),
+                 ("CLIENT", "NO-EVICT", "maybe"), ("CLIENT", "PAUSE", "abc"),
+                 ("CLIENT", "NOSUCH")]:
+        a, b = same(r, real, *case)
+        assert a == b, case
+    other = server.client()
+    other.client_setname("victim")
+    victim_id = other.client_id()
+    listing = r.client_list()
+    names = {c["name"] for c in listing}
+    assert "victim" in names
+    assert any(int(c["id"]) == victim_id for c in listing)
+    assert r.client_kill_filter(_id=victim_id) == 1
+    time.sleep(0.2)
+    assert victim_id not in {int(c["id"]) for c in r.client_list()}
+    info = r.client_info()
+    assert info["cmd"] == "client|info"
+
+
+def test_client_reply_off_skip(server):
+    import socket
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.sendall(b"CLIENT REPLY SKIP\r\nSET a 1\r\nGET a\r\nCLIENT REPLY OFF\r\nGET a\r\n"
+                  b"CLIENT REPLY ON\r\nPING\r\n")
+        data = b""
+        while not data.endswith(b"+PONG\r\n"):
+            data += s.recv(1024)
+    assert data == b"$1\r\n1\r\n+OK\r\n+PONG\r\n"
+
+
+def test_client_pause_write_blocks_writers_only(server, r):
+    r.set("p", 1)
+    r.client_pause(500, all=False)
+    start = time.monotonic()
+    assert r.get("p") == b"1"                    # reads flow
+    assert time.monotonic() - start < 0.4
+    writer = server.client()
+    writer.incr("p")                             # waits for the pause to end
+    assert time.monotonic() - start >= 0.4
+    assert r.get("p") == b"2"
+
+
+def test_slowlog(r):
+    r.config_set("slowlog-log-slower-than", 0)
+    try:
+        r.slowlog_reset()
+        r.set("slow", "x")
+        entries = r.slowlog_get(10)
+        assert any(e["command"] == b"SET slow x" for e in entries)
+        assert r.slowlog_len() >= 1
+        assert raw_reply(r, "SLOWLOG", "GET", "-2").args[0].startswith("count should be")
+    finally:
+        r.config_set("slowlog-log-slower-than", 10000)
+
+
+def test_monitor_sees_commands_from_other_loops(server, r):
+    mon = server.client()
+    got = []
+    with mon.monitor() as m:
+        def read():
+            for item in m.listen():
+                got.append(item["command"])
+                if "marker" in item["command"]:
+                    return
+        t = threading.Thread(target=read)
+        t.start()
+        time.sleep(0.2)
+        r.set("marker", "1")
+        t.join(10)
+    assert any(cmd == "SET marker 1" for cmd in got)
+
+
+def test_time_and_debug(r, diff):
+    sec, usec = r.time()
+    assert abs(sec - time.time()) < 5 and 0 <= usec < 1_000_000
+    assert r.execute_command("DEBUG", "SLEEP", "0") == b"OK"
+    diff("DEBUG", "NOSUCH")
+    r.set("o", "123")
+    assert b"encoding:int" in r.execute_command("DEBUG", "OBJECT", "o")
