@@ -80,8 +80,14 @@ class RequestParser:
                     raise ProtocolError("Protocol error: too big mbulk count string")
                 self.need = n - pos + 1
                 return pos
-            count = _read_int(buf, pos + 1, nl)
-            if count is None or count > 2147483647:
+            head = buf[pos + 1:nl]
+            if head.isdigit():
+                count = int(head)
+            else:
+                count = _read_int(buf, pos + 1, nl)
+                if count is None:
+                    raise ProtocolError("Protocol error: invalid multibulk length")
+            if count > 2147483647:
                 raise ProtocolError("Protocol error: invalid multibulk length")
             p = nl + 2
             if count <= 0:
@@ -102,8 +108,11 @@ class RequestParser:
                         raise ProtocolError("Protocol error: too big bulk count string")
                     self.need = n - pos + 1
                     return pos
-                size = _read_int(buf, p + 1, nl)
-                if size is None or size < 0 or size > max_bulk:
+                head = buf[p + 1:nl]
+                if not head.isdigit():
+                    raise ProtocolError("Protocol error: invalid bulk length")
+                size = int(head)
+                if size > max_bulk:
                     raise ProtocolError("Protocol error: invalid bulk length")
                 start = nl + 2
                 end = start + size
