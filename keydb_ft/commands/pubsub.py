@@ -1,0 +1,213 @@
+"""SUBSCRIBE / UNSUBSCRIBE / PSUBSCRIBE / PUNSUBSCRIBE / SSUBSCRIBE / SUNSUBSCRIBE,
+PUBLISH / SPUBLISH and PUBSUB introspection, over keydb_ft.pubsub.PubSub."""
+
+from ..config import ConfigError
+from ..pubsub import PubSub, parse_event_flags
+from ..resp.writer import Push
+from . import INSTALLERS
+from .args import glob_matcher
+from .dispatch import NO_REPLY
+from .keys import help_lines
+from .registry import command, ks
+
+PUB = dict(group="pubsub")
+_SUB_FLAGS = "pubsub noscript loading stale pubsub_ok"
+
+# kind -> (client attribute, registry table, subscribe word, unsubscribe word)
+KINDS = {
+    "channel": ("channels", "channels", b"subscribe", b"unsubscribe"),
+    "pattern": ("patterns", "patterns", b"psubscribe", b"punsubscribe"),
+    "shard": ("shard_channels", "shard", b"ssubscribe", b"sunsubscribe"),
+}
+
+
+def _count(c, kind):
+    if kind == "shard":
+        return len(c.shard_channels)
+    return len(c.channels) + len(c.patterns)
+
+
+def _subscribe(c, names, kind):
+    attr, table, word, _ = KINDS[kind]
+    mine = getattr(c, attr)
+    pubsub = c.server.pubsub
+    for name in names:
+        if name not in mine:
+            mine.add(name)
+            pubsub.subscribe(c, table, name)
+        c.reply(Push([word, name, _count(c, kind)]))
+    return NO_REPLY
+
+
+def _unsubscribe(c, names, kind):
+    attr, table, _, word = KINDS[kind]
+    mine = getattr(c, attr)
+    pubsub = c.server.pubsub
+    targets = names or sorted(mine)
+    if not targets:
+        c.reply(Push([word, None, _count(c, kind)]))
+        return NO_REPLY
+    for name in targets:
+        if name in mine:
+            mine.discard(name)
+            pubsub.unsubscribe(c, table, name)
+        c.reply(Push([word, name, _count(c, kind)]))
+    return NO_REPLY
+
+
+@command("subscribe", -2, _SUB_FLAGS, since="2.0.0", summary="Listens for messages "
+         "published to channels.", complexity="O(N) where N is the number of channels to "
+         "subscribe to.", **PUB)
+def cmd_subscribe(c, argv):
+    return _subscribe(c, argv[1:], "channel")
+
+
+@command("unsubscribe", -1, _SUB_FLAGS, since="2.0.0", summary="Stops listening to "
+         "messages posted to channels.", complexity="O(N) where N is the number of clients "
+         "already subscribed to a channel.", **PUB)
+def cmd_unsubscribe(c, argv):
+    return _unsubscribe(c, argv[1:], "channel")
+
+
+@command("psubscribe", -2, _SUB_FLAGS, since="2.0.0", summary="Listens for messages "
+         "published to channels that match one or more patterns.",
+         complexity="O(N) where N is the number of patterns to subscribe to.", **PUB)
+def cmd_psubscribe(c, argv):
+    return _subscribe(c, argv[1:], "pattern")
+
+
+@command("punsubscribe", -1, _SUB_FLAGS, since="2.0.0", summary="Stops listening to "
+         "messages published to channels that match one or more patterns.",
+         complexity="O(N) where N is the number of patterns to unsubscribe.", **PUB)
+def cmd_punsubscribe(c, argv):
+    return _unsubscribe(c, argv[1:], "pattern")
+
+
+@command("ssubscribe", -2, _SUB_FLAGS, keys=[ks("not_key", 1, last=-1)], since="7.0.0",
+         summary="Listens for messages published to shard channels.",
+         complexity="O(N) where N is the number of shard channels to subscribe to.", **PUB)
+def cmd_ssubscribe(c, argv):
+    return _subscribe(c, argv[1:], "shard")
+
+
+@command("sunsubscribe", -1, _SUB_FLAGS, keys=[ks("not_key", 1, last=-1)], since="7.0.0",
+         summary="Stops listening to messages posted to shard channels.",
+         complexity="O(N) where N is the number of shard channels to unsubscribe.", **PUB)
+def cmd_sunsubscribe(c, argv):
+    return _unsubscribe(c, argv[1:], "shard")
+
+
+@command("publish", 3, "pubsub loading stale fast may_replicate", since="2.0.0",
+         summary="Posts a message to a channel.", complexity="O(N+M) where N is the number "
+         "of clients subscribed to the receiving channel and M is the total number of "
+         "subscribed patterns (by any client).", **PUB)
+def cmd_publish(c, argv):
+    return c.server.pubsub.publish(argv[1], argv[2])
+
+
+@command("spublish", 3, "pubsub loading fast may_replicate", keys=[ks("not_key", 1)],
+         since="7.0.0", summary="Post a message to a shard channel",
+         complexity="O(N) where N is the number of clients subscribed to the receiving shard "
+         "channel.", **PUB)
+def cmd_spublish(c, argv):
+    return c.server.pubsub.publish(argv[1], argv[2], shard=True)
+
+
+_INTRO = dict(group="pubsub", container_since="2.8.0",
+              container_summary="A container for Pub/Sub commands.")
+_INTRO_FLAGS = "pubsub loading stale"
+
+
+def _names(table, pattern):
+    match = glob_matcher(pattern) if pattern is not None else None
+    return [name for name in list(table) if match is None or match(name)]
+
+
+@command("pubsub|channels", -2, _INTRO_FLAGS, since="2.8.0", summary="Returns the active "
+         "channels.", complexity="O(N) where N is the number of active channels, and assuming "
+         "constant time pattern matching (relatively short channels and patterns)", **_INTRO)
+def cmd_pubsub_channels(c, argv):
+    ps = c.server.pubsub
+    with ps.lock:
+        return _names(ps.channels, argv[2] if len(argv) > 2 else None)
+
+
+@command("pubsub|shardchannels", -2, _INTRO_FLAGS, since="7.0.0",
+         summary="Returns the active shard channels.", complexity="O(N) where N is the number "
+         "of active shard channels, and assuming constant time pattern matching (relatively "
+         "short shard channels).", **_INTRO)
+def cmd_pubsub_shardchannels(c, argv):
+    ps = c.server.pubsub
+    with ps.lock:
+        return _names(ps.shard, argv[2] if len(argv) > 2 else None)
+
+
+def _numsub(c, argv, table):
+    ps = c.server.pubsub
+    out = []
+    with ps.lock:
+        for name in argv[2:]:
+            out += [name, len(getattr(ps, table).get(name, ()))]
+    return out
+
+
+@command("pubsub|numsub", -2, _INTRO_FLAGS, since="2.8.0", summary="Returns a count of "
+         "subscribers to channels.", complexity="O(N) for the NUMSUB subcommand, where N is "
+         "the number of requested channels", **_INTRO)
+def cmd_pubsub_numsub(c, argv):
+    return _numsub(c, argv, "channels")
+
+
+@command("pubsub|shardnumsub", -2, _INTRO_FLAGS, since="7.0.0", summary="Returns the count "
+         "of subscribers of shard channels.", complexity="O(N) for the SHARDNUMSUB subcommand, "
+         "where N is the number of requested shard channels", **_INTRO)
+def cmd_pubsub_shardnumsub(c, argv):
+    return _numsub(c, argv, "shard")
+
+
+@command("pubsub|numpat", 2, _INTRO_FLAGS, since="2.8.0", summary="Returns a count of "
+         "unique pattern subscriptions.", complexity="O(1)", **_INTRO)
+def cmd_pubsub_numpat(c, argv):
+    return c.server.pubsub.counts()[1]
+
+
+@command("pubsub|help", 2, "loading stale", since="6.2.0", summary="Returns helpful text "
+         "about the different subcommands.", complexity="O(1)", **_INTRO)
+def cmd_pubsub_help(c, argv):
+    return help_lines("PUBSUB", [
+        "CHANNELS [<pattern>]", "    Active channels, optionally matching <pattern>.",
+        "NUMPAT", "    How many pattern subscriptions exist.",
+        "NUMSUB [<channel> ...]", "    Subscriber counts of the given channels.",
+        "SHARDCHANNELS [<pattern>]", "    Active shard channels.",
+        "SHARDNUMSUB [<shardchannel> ...]", "    Subscriber counts of shard channels."])
+
+
+def _output_hard_limit(text):
+    words = text.split()
+    for i in range(0, len(words) - 3, 4):
+        if words[i] == "pubsub":
+            from ..config import parse_memory
+            return parse_memory(words[i + 1])
+    return 0
+
+
+def install(server):
+    server.pubsub = PubSub(server)
+    server.close_hooks.append(server.pubsub.drop_client)
+    server.reset_hooks.append(server.pubsub.drop_client)
+    server.pubsub_counts = server.pubsub.counts
+    cfg = server.config
+    server.pubsub_output_hard_limit = _output_hard_limit(cfg.client_output_buffer_limit)
+
+    def apply_events(config, opt, value):
+        try:
+            parse_event_flags(value)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        server.pubsub.configure_events(value)
+
+    cfg.hooks["notify"] = apply_events
+    server.pubsub.configure_events(cfg.notify_keyspace_events)
+
+
+INSTALLERS.append(install)
