@@ -79,3 +79,64 @@ def error_code(text):
     """The word INFO errorstats files an error under ('ERR', 'WRONGTYPE', ...)."""
     head = text.split(" ", 1)[0]
     return head if head.isupper() or head.isalpha() else "ERR"
+
+
+# -- streams --------------------------------------------------------------------------------
+INVALID_STREAM_ID = "ERR Invalid stream ID specified as stream command argument"
+XADD_ID_SMALL = ("ERR The ID specified in XADD is equal or smaller than the target stream "
+                 "top item")
+XADD_ID_ZERO = "ERR The ID specified in XADD must be greater than 0-0"
+XADD_EXHAUSTED = ("ERR The stream has exhausted the last possible ID, unable to add more "
+                  "items")
+XADD_TOO_LARGE = "ERR Elements are too large to be stored"
+TRIM_BOTH = ("ERR syntax error, MAXLEN and MINID options at the same time are not "
+             "compatible")
+MAXLEN_NEGATIVE = "ERR The MAXLEN argument must be >= 0."
+LIMIT_NEGATIVE = "ERR The LIMIT argument must be >= 0."
+LIMIT_NO_STRATEGY = ("ERR syntax error, LIMIT cannot be used without specifying a trimming "
+                     "strategy")
+LIMIT_NO_APPROX = "ERR syntax error, LIMIT cannot be used without the special ~ option"
+XTRIM_NO_STRATEGY = "ERR syntax error, XTRIM must be called with a trimming strategy"
+INVALID_START_ID = "ERR invalid start ID for the interval"
+INVALID_END_ID = "ERR invalid end ID for the interval"
+TIMEOUT_NOT_INTEGER = "ERR timeout is not an integer or out of range"
+XREAD_UNBALANCED = ("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' "
+                    "must be specified.")
+XREAD_GROUP_OPTION = ("ERR The GROUP option is only supported by XREADGROUP. You called "
+                      "XREAD instead.")
+XREAD_NOACK_OPTION = ("ERR The NOACK option is only supported by XREADGROUP. You called "
+                      "XREAD instead.")
+XREADGROUP_NO_GROUP = "ERR Missing GROUP option for XREADGROUP"
+XREADGROUP_NOGROUP = ("NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with "
+                      "GROUP option")
+XREADGROUP_DOLLAR = ("ERR The $ ID is meaningless in the context of XREADGROUP: you want to "
+                     "read the history of this consumer by specifying a proper ID, or use "
+                     "the > ID to get new messages. The $ ID would just return an empty "
+                     "result set.")
+XREAD_GT_ID = ("ERR The > ID can be specified only when calling XREADGROUP using the GROUP "
+               "<group> <consumer> option.")
+XREADGROUP_GROUP_GONE = ("NOGROUP the consumer group this client was blocked on no longer "
+                         "exists")
+XREADGROUP_KEY_GONE = "UNBLOCKED the stream key no longer exists"
+ENTRIESREAD_NEGATIVE = "ERR value for ENTRIESREAD must be positive or -1"
+XGROUP_NEEDS_KEY = ("ERR The XGROUP subcommand requires the key to exist. Note that for "
+                    "CREATE you may want to use the MKSTREAM option to create an empty "
+                    "stream automatically.")
+NOGROUP_FOR_KEY = "NOGROUP No such consumer group '{}' for key name '{}'"
+NOGROUP_KEY_OR_GROUP = "NOGROUP No such key '{}' or consumer group '{}'"
+BUSYGROUP = "BUSYGROUP Consumer Group name already exists"
+XSETID_ADDED_NEGATIVE = "ERR entries_added must be positive"
+XSETID_BELOW_MAXDELETED = ("ERR The ID specified in XSETID is smaller than the provided "
+                           "max_deleted_entry_id")
+XSETID_SMALL = "ERR The ID specified in XSETID is smaller than the target stream top item"
+XSETID_ADDED_SMALL = ("ERR The entries_added specified in XSETID is smaller than the target "
+                      "stream length")
+XCLAIM_OPTION = "ERR Unrecognized XCLAIM option '{}'"
+CLAIM_ARGUMENT = "ERR Invalid {} argument for {}"
+XAUTOCLAIM_COUNT = "ERR COUNT must be > 0"
+
+
+def subcommand_syntax(sub, container):
+    """addReplySubcommandSyntaxError."""
+    return (f"ERR unknown subcommand or wrong number of arguments for '{_sanitize(sub)}'. "
+            f"Try {container.upper()} HELP.")

@@ -97,7 +97,7 @@ def cmd_sunsubscribe(c, argv):
     return _unsubscribe(c, argv[1:], "shard")
 
 
-@command("publish", 3, "pubsub loading stale fast may_replicate", since="2.0.0",
+@command("publish", 3, "pubsub loading stale fast", since="2.0.0",
          summary="Posts a message to a channel.", complexity="O(N+M) where N is the number "
          "of clients subscribed to the receiving channel and M is the total number of "
          "subscribed patterns (by any client).", **PUB)
@@ -105,7 +105,7 @@ def cmd_publish(c, argv):
     return c.server.pubsub.publish(argv[1], argv[2])
 
 
-@command("spublish", 3, "pubsub loading fast may_replicate", keys=[ks("not_key", 1)],
+@command("spublish", 3, "pubsub loading stale fast", keys=[ks("not_key", 1)],
          since="7.0.0", summary="Post a message to a shard channel",
          complexity="O(N) where N is the number of clients subscribed to the receiving shard "
          "channel.", **PUB)

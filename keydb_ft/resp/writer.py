@@ -6,9 +6,11 @@ protocol version:
     bytes / bytearray / memoryview -> bulk string      str        -> simple string (+OK)
     int                            -> integer           bool       -> boolean (RESP2: 1/0)
     float                          -> double (RESP2: bulk, Redis's %.17g)
+    DoubleText (bytes)             -> double with the given digits (RESP2: bulk)
     None                           -> null bulk (RESP3: null)
     NULL_ARRAY                     -> null array (RESP3: null)
     list / tuple                   -> array             dict       -> map (RESP2: flat array)
+    PairMap [(k, v)]               -> map (RESP2: array of [key, value] arrays)
     set / frozenset                -> set (RESP2: array)
     Error                          -> error             Verbatim   -> verbatim (RESP2: bulk)
     Push                           -> push (RESP2: array)
@@ -35,6 +37,18 @@ class Push(list):
 
 class SetReply(list):
     """An ordered set: RESP3 '~' keeping the given order; an array in RESP2."""
+    __slots__ = ()
+
+
+class PairMap(list):
+    """A list of (key, value) pairs: a map in RESP3 (repeats allowed), an array of
+    [key, value] arrays in RESP2 (XREAD's reply)."""
+    __slots__ = ()
+
+
+class DoubleText(bytes):
+    """A double whose digits the handler chose (GEOPOS's human format): RESP3 ',text',
+    a bulk string in RESP2."""
     __slots__ = ()
 
 
@@ -104,6 +118,13 @@ def _double(out, value, resp3):
         out.append(b"$%d\r\n%s\r\n" % (len(text), text))
 
 
+def _double_text(out, value, resp3):
+    if resp3:
+        out.append(b"," + value + b"\r\n")
+    else:
+        _bulk(out, value, resp3)
+
+
 def _null(out, value, resp3):
     out.append(b"_\r\n" if resp3 else b"$-1\r\n")
 
@@ -140,6 +161,15 @@ def _map(out, value, resp3):
         _ENCODERS[type(item)](out, item, resp3)
 
 
+def _pair_map(out, value, resp3):
+    out.append((b"%%%d\r\n" if resp3 else b"*%d\r\n") % len(value))
+    for key, item in value:
+        if not resp3:
+            out.append(b"*2\r\n")
+        _ENCODERS[type(key)](out, key, resp3)
+        _ENCODERS[type(item)](out, item, resp3)
+
+
 def _raw(out, value, resp3):
     out.append(value)
 
@@ -157,6 +187,7 @@ _ENCODERS = {
     int: _integer, bool: _boolean, float: _double, type(None): _null,
     _NullArray: _null_array, list: _array, tuple: _array, Push: _push, set: _set,
     frozenset: _set, SetReply: _set, dict: _map, Verbatim: _verbatim, Raw: _raw,
+    PairMap: _pair_map, DoubleText: _double_text,
 }
 
 
