@@ -35,16 +35,21 @@ class _CheckedLock:
         stack = getattr(_held, "stack", None)
         if stack is None:
             stack = _held.stack = []
-        if stack and max(stack) >= self.rank and blocking:
+        # ascending acquisition keeps the stack sorted, so its top is the highest rank
+        if stack and stack[-1] >= self.rank and blocking:
             raise LockOrderError(f"lock {self.name} (rank {self.rank}) taken while holding "
-                                 f"rank {max(stack)}")
+                                 f"rank {stack[-1]}")
         got = self._lock.acquire(blocking, timeout)
         if got:
             stack.append(self.rank)
         return got
 
     def release(self):
-        _held.stack.remove(self.rank)
+        stack = _held.stack
+        if stack and stack[-1] == self.rank:
+            stack.pop()
+        else:
+            stack.remove(self.rank)
         self._lock.release()
 
     def locked(self):
