@@ -139,6 +139,8 @@ OPTIONS = [
     Option("hz", "int", 10, 0, 2 ** 31 - 1),   # used clamped to 1..500, as Redis
     Option("dynamic-hz", "bool", True),
     Option("active-expire-effort", "int", 1, 1, 10),
+    # keydb-ft: seconds between cycle collections (automatic collection is off; see gcpolicy)
+    Option("gc-interval-seconds", "int", 300, 0, 2 ** 31 - 1),
     # persistence
     Option("save", "string", "3600 1 300 100 60 10000"),
     Option("dbfilename", "string", "dump.rdb"),

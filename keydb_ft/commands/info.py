@@ -156,7 +156,7 @@ def section_threads(server):
 def section_keydb(server):
     return [("server_threads", server.config.server_threads),
             ("gil_enabled", int(server.gil_enabled)),
-            ("storage_provider", server.storage_provider_name())]
+            ("storage_provider", server.storage_provider_name())] + server.gc_policy.info()
 
 
 def section_replication(server):
