@@ -60,7 +60,8 @@ class Client:
         self.no_evict = False
         self.no_touch = False
         self.flags_extra = ""         # role letters for CLIENT LIST (M, S, O, ...)
-        self.blocked = None           # set while a blocking command waits
+        self.blocked = None           # the db.blocking.Waiter while a blocking command waits
+        self.deny_blocking = False    # blocking commands time out at once (scripts)
         self.backlog = []             # requests read while blocked
         self.paused_requests = None
         self.monitor = False
@@ -140,6 +141,11 @@ class Client:
         if not self.mute:
             encode(self.out, value, self.resp3)
 
+    def reply_push(self, value):
+        """An out-of-band message (pub/sub): sent unless CLIENT REPLY is OFF."""
+        if self.reply_mode != "off":
+            encode(self.out, value, self.resp3)
+
     def write_error(self, text):
         if not self.mute:
             self.out.append(b"-" + text.replace("\r", " ").replace("\n", " ").encode() + b"\r\n")
@@ -149,6 +155,10 @@ class Client:
 
     def flush(self):
         if self.closed:
+            return
+        durable = self.loop.durable
+        if durable is not None and durable.must_wait():   # appendfsync always
+            self.loop.held[self] = None
             return
         if self.out:
             data = self.out_pending + b"".join(self.out) if self.out_pending else b"".join(self.out)

@@ -42,6 +42,8 @@ class EventLoop(threading.Thread):
         self._seq = itertools.count()
         self.running = True
         self.thread_id = None
+        self.durable = None               # the AOF while appendfsync is always (sync())
+        self.held = {}                    # clients whose replies wait for that sync
 
     # -- cross-thread API ------------------------------------------------------------------
     def post(self, fn, *args):
@@ -131,6 +133,17 @@ class EventLoop(threading.Thread):
                     self._crashed(fn)
             if self.timers:
                 self._run_timers()
+            if self.held:
+                self._release_held()
+
+    def _release_held(self):
+        """appendfsync always: one AOF sync covers every reply held this iteration."""
+        durable = self.durable
+        if durable is not None:
+            durable.sync()
+        held, self.held = self.held, {}
+        for client in held:
+            client.flush()
 
     def _crashed(self, target):
         log.warning(f"Unexpected error in loop {self.index} ({target!r}):\n"

@@ -24,6 +24,7 @@ from .eventloop import EventLoop
 from .locks import KeyLocks
 from .locks.striped import leaf_lock
 from .log import log
+from .gcpolicy import GcPolicy
 from .slowlog import SlowLog
 from .stats import LoopStats
 
@@ -62,10 +63,13 @@ class Server:
         self.info_providers = {}       # INFO section name -> fn(server) -> [(key, value)]
         self.gate_exec = None          # EXEC-time checks (OOM, read-only replica)
         self.active_expire_enabled = True
+        self.pubsub = None             # set by commands/pubsub.py's installer
+        self.pubsub_output_hard_limit = 0
         self.loading = False
         self.next_loop = 0
         self.expire_cursor = 0
         self.gil_enabled = _gil_enabled()
+        self.gc_policy = GcPolicy(config)
 
     # -- helpers read by handlers ----------------------------------------------------------
     def auth_required(self):
@@ -259,6 +263,7 @@ class Server:
             self.loops[0].register(sock, lambda mask, s=sock: self._accept(s, mask))
         for ext in self.extensions:
             ext.start(self)
+        self.gc_policy.start()           # after loading: freeze the loaded dataset
         for loop in self.loops:
             loop.start()
         self.cron = threading.Thread(target=self._cron, name="cron", daemon=True)
@@ -271,6 +276,7 @@ class Server:
             try:
                 active_expire_cycle(self)
                 self._sample()
+                self.gc_policy.cron()
                 for ext in self.extensions:
                     ext.cron(self)
             except Exception:

@@ -15,7 +15,7 @@ def to_int(raw, error=errors.NOT_INTEGER):
     """Redis's string2ll: optional '-', digits, no '+', no spaces, no leading zeros
     (except '0' itself), within int64."""
     if raw.isdigit():
-        if (raw[0] == 48 and len(raw) > 1) or len(raw) > 19:
+        if (raw[0] == 48 and len(raw) > 1) or len(raw) > 18:
             if raw[0] == 48 or int(raw) > INT64_MAX:
                 raise CommandError(error)
         return int(raw)

@@ -10,8 +10,9 @@ import traceback
 from .. import errors
 from ..errors import CommandError
 from ..log import log
-from ..resp.writer import Error
-from .registry import COMMANDS
+from ..resp.writer import ENCODERS, Error
+from ..locks.striped import MASK as STRIPE_MASK
+from .registry import COMMANDS, LOCK_ALL, LOCK_KEYS, LOCK_ONE_KEY
 
 _NAMES = {}      # raw command name as sent (any case) -> Command; filled lazily
 _perf = time.perf_counter_ns
@@ -121,13 +122,17 @@ def run(c, cmd, argv, locked=False):
     server = c.server
     key_locks = server.key_locks
     stripes = None
-    if not locked and "no_lock" not in cmd.flags:
-        if "all_stripes" in cmd.flags:
-            stripes = key_locks.all
-        else:
+    if not locked:
+        mode = cmd.lock_mode
+        if mode == LOCK_ONE_KEY:
+            if len(argv) > cmd.simple_key:
+                stripes = (hash(argv[cmd.simple_key]) & STRIPE_MASK,)
+        elif mode == LOCK_KEYS:
             keys = cmd.keys(argv)
             if keys:
                 stripes = key_locks.stripes_for(keys)
+        elif mode == LOCK_ALL:
+            stripes = key_locks.all
         if stripes is not None:
             key_locks.acquire(stripes)
     dirty = stats.dirty
@@ -146,22 +151,23 @@ def run(c, cmd, argv, locked=False):
             result = Error(f"ERR internal error while executing '{cmd.fullname}'")
         if stats.dirty != dirty and server.keyspace.sinks:
             _propagate(c, argv)
-        if result is not NO_REPLY:
-            c.reply(result)
+        if result is not NO_REPLY and not c.mute:
+            ENCODERS[type(result)](c.out, result, c.resp3)
     finally:
         if stripes is not None:
             key_locks.release(stripes)
     elapsed = (_perf() - start) // 1000
-    row = stats.commands.get(cmd)
+    rows = stats.commands
+    row = rows.get(cmd)
     if row is None:
-        row = stats.commands[cmd] = [0, 0, 0, 0]
+        row = rows[cmd] = [0, 0, 0, 0]
     row[0] += 1
     row[1] += elapsed
     stats.total_commands += 1
     if type(result) is Error:
         row[3] += 1
         _count_error(stats, result)
-    if elapsed >= server.slowlog_threshold >= 0 and "skip_slowlog" not in cmd.flags:
+    if elapsed >= server.config.slowlog_log_slower_than >= 0 and "skip_slowlog" not in cmd.flags:
         server.slowlog.add(c, argv, elapsed)
     if server.monitors and "skip_monitor" not in cmd.flags:
         server.feed_monitors(c, argv)

@@ -26,6 +26,9 @@ INTERNAL_FLAGS = {
     "no_lock",       # takes the locks it needs itself (blocking pops, EXEC, SCAN)
     "runs_queue",    # runs the MULTI queue (EXEC): paused when the queue writes
 }
+# How the dispatcher locks for a command (Command.lock_mode)
+LOCK_ONE_KEY, LOCK_KEYS, LOCK_ALL, LOCK_NONE = range(4)
+
 ACL_CATEGORIES = ("keyspace", "read", "write", "set", "sortedset", "list", "hash", "string",
                   "bitmap", "hyperloglog", "geo", "stream", "pubsub", "admin", "fast",
                   "slow", "blocking", "dangerous", "connection", "transaction", "scripting")
@@ -87,12 +90,14 @@ class Command:
     __slots__ = ("name", "fullname", "arity", "flags", "acl", "key_specs", "tips", "handler",
                  "subcommands", "parent", "group", "since", "summary", "complexity",
                  "legacy_range", "simple_key", "movable", "getkeys", "deprecated", "doc_flags",
-                 "replaced_by", "write", "denyoom", "readonly", "id", "keyflags")
+                 "replaced_by", "write", "denyoom", "readonly", "id", "keyflags", "lock_mode",
+                 "info_arity")
 
     def __init__(self, name, arity, flags, acl, keys, tips, handler, parent, doc):
         self.name = name
         self.fullname = f"{parent.name}|{name}" if parent else name
         self.arity = arity
+        self.info_arity = doc.get("info_arity", arity)   # shown by COMMAND (KeyDB extensions)
         self.flags = frozenset(flags.split())
         unknown = self.flags - set(REDIS_FLAGS) - INTERNAL_FLAGS
         if unknown:
@@ -119,6 +124,16 @@ class Command:
         self.movable = self.getkeys is not None or _has_movable(self.key_specs)
         first, last, step = self.legacy_range
         self.simple_key = first if (not self.movable and first and first == last) else 0
+        if "no_lock" in self.flags:
+            self.lock_mode = LOCK_NONE
+        elif "all_stripes" in self.flags:
+            self.lock_mode = LOCK_ALL
+        elif self.simple_key:
+            self.lock_mode = LOCK_ONE_KEY
+        elif self.key_specs or self.getkeys is not None:
+            self.lock_mode = LOCK_KEYS
+        else:
+            self.lock_mode = LOCK_NONE
 
     # -- keys ---------------------------------------------------------------------------
     def key_positions(self, argv):
@@ -165,7 +180,7 @@ class Command:
     def info_reply(self):
         first, last, step = self.legacy_range
         subs = [sub.info_reply() for sub in self.subcommands.values()]
-        return [self.fullname.encode(), self.arity, SetReply(self.all_flags()), first, last,
+        return [self.fullname.encode(), self.info_arity, SetReply(self.all_flags()), first, last,
                 step, SetReply("@" + c for c in self.acl_categories()),
                 SetReply(t.encode() for t in self.tips),
                 SetReply(s.reply() for s in self.key_specs), subs or SetReply()]

@@ -86,6 +86,11 @@ def _set_key_flags(argv, position):
          complexity="O(1)", **STRING)
 def cmd_set(c, argv):
     key, value = argv[1], argv[2]
+    if len(argv) == 3:                   # the common case: no options, argv is the effect
+        db = c.db
+        db.set(key, value)
+        db.notify("$", "set", key)
+        return OK
     flags, unit, raw = parse_set_options(argv, 3, "set")
     now = now_ms()
     when = expire_at_ms(raw, unit[0], unit[1], "set", now) if unit else None

@@ -130,6 +130,7 @@ def cmd_exec(c, argv):
             c.out = out
             c.mute = mute
             c.in_exec = False
+            c.propagate_as = []     # the queued commands propagated themselves, not EXEC
         unwatch(c)
         return replies
     finally:

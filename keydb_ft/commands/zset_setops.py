@@ -72,7 +72,7 @@ def _parse(c, argv, first, op, store, card):
             withscores = True
             j += 1
         elif card and remaining >= 2 and word == b"limit":
-            limit = to_long_in(argv[j + 1], 0, INT64_MAX, errors.LIMIT_NEGATIVE)
+            limit = to_long_in(argv[j + 1], 0, INT64_MAX, errors.CARD_LIMIT_NEGATIVE)
             j += 2
         else:
             raise CommandError(errors.SYNTAX)

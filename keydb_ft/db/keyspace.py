@@ -15,6 +15,9 @@ import time
 
 from ..locks import STRIPES
 from ..locks.striped import MASK, leaf_lock
+from ..types.member_expiry import EXPIRING
+from .member_expiry import purge_due
+from .blocking import BlockingIndex
 
 _tls = threading.local()
 
@@ -65,12 +68,17 @@ class Database:
                 when = exp.get(key)
                 if when is not None and when <= now_ms() and self._expire_now(i, key):
                     return None
+            if value.__class__ in EXPIRING and value.member_expires is not None:
+                return purge_due(self, i, key, value)    # members with a TTL (KeyDB)
         return value
 
     def lookup_read(self, key):
         """lookup() that also counts keyspace hits and misses (read commands)."""
         value = self.lookup(key)
-        stats = thread_stats()
+        try:
+            stats = _tls.stats
+        except AttributeError:
+            stats = thread_stats()
         if value is None:
             stats.keyspace_misses += 1
         else:
@@ -89,13 +97,15 @@ class Database:
         ks = self.ks
         if ks.is_replica and not ks.replica_expire:
             return True
+        if ks.snapshot is not None:             # a BGSAVE epoch: capture the stripe first
+            ks.snapshot.touch_one(i)
         del self.data[i][key]
         del self.expires[i][key]
         thread_stats().expired_keys += 1
         if ks.watched:
             ks.touch_watched(self.id, key)
         ks.key_deleted(self, key)
-        ks.notify(self.id, "g", "expired", key)
+        ks.notify(self.id, "x", "expired", key)
         ks.propagate(self.id, [b"DEL", key])
         return True
 
@@ -108,11 +118,16 @@ class Database:
             if exp:
                 exp.pop(key, None)
         self._modified(key)
+        if self.ks.waiting[i]:
+            self.ks.blocking.signal(self, key)
 
     def add(self, key, value):
         """Store a value under a key known not to exist."""
-        self.data[hash(key) & MASK][key] = value
+        i = hash(key) & MASK
+        self.data[i][key] = value
         self._modified(key)
+        if self.ks.waiting[i]:                  # clients blocked on keys of this stripe
+            self.ks.blocking.signal(self, key)
 
     def delete(self, key):
         i = hash(key) & MASK
@@ -144,7 +159,10 @@ class Database:
         return True
 
     def _modified(self, key):
-        thread_stats().dirty += 1
+        try:
+            _tls.stats.dirty += 1
+        except AttributeError:
+            thread_stats().dirty += 1
         ks = self.ks
         if ks.watched:
             ks.touch_watched(self.id, key)
@@ -181,8 +199,11 @@ class Keyspace:
         self.is_replica = False
         self.replica_expire = False
         self.sinks = []              # propagation sinks (AOF, replication); frozen at start
+        self.snapshot = None         # the running snapshot epoch (persistence/snapshot.py)
         self.notify_hook = None      # set by pub/sub when notify-keyspace-events is on
         self.delete_hooks = []       # called when a key goes away (member expiry index)
+        self.blocking = BlockingIndex()          # blocked clients (db/blocking.py)
+        self.waiting = self.blocking.waiting     # slot i: under stripe lock i
 
     # -- WATCH --------------------------------------------------------------------------
     def watch(self, client, dbid, key):

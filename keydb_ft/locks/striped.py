@@ -21,6 +21,7 @@ class KeyLocks:
         self.global_lock = RankedLock(0, "global-key-lock")
         self.stripes = [RankedLock(i + 1, f"stripe-{i}") for i in range(STRIPES)]
         self.all = tuple(range(STRIPES))
+        self.snapshot = None    # persistence/snapshot.py: captures a stripe on first take
 
     def stripes_for(self, keys):
         """Sorted, distinct stripe indexes of keys."""
@@ -34,10 +35,12 @@ class KeyLocks:
             return
         if len(indexes) == 1:
             locks[indexes[0]].acquire()
-            return
-        with self.global_lock:
-            for i in indexes:
-                locks[i].acquire()
+        else:
+            with self.global_lock:
+                for i in indexes:
+                    locks[i].acquire()
+        if self.snapshot is not None:
+            self.snapshot.touch(indexes)
 
     def release(self, indexes):
         locks = self.stripes

@@ -90,8 +90,16 @@ def _bulk(out, value, resp3):
         out.append(b"\r\n")
 
 
+_STATUS = {}
+
+
 def _simple(out, value, resp3):
-    out.append(b"+" + value.encode() + b"\r\n")
+    data = _STATUS.get(value)
+    if data is None:
+        data = b"+" + value.encode() + b"\r\n"
+        if len(_STATUS) < 64:
+            _STATUS[value] = data
+    out.append(data)
 
 
 def _error(out, value, resp3):
@@ -189,6 +197,9 @@ _ENCODERS = {
     frozenset: _set, SetReply: _set, dict: _map, Verbatim: _verbatim, Raw: _raw,
     PairMap: _pair_map, DoubleText: _double_text,
 }
+
+
+ENCODERS = _ENCODERS   # type -> fn(out, value, resp3); the dispatcher's hot path uses it
 
 
 def encode(out, value, resp3=False):
