@@ -6,9 +6,11 @@ from .. import errors
 from ..db.keyspace import now_ms
 from ..errors import CommandError
 from .args import INT64_MAX, INT64_MIN, to_int
+from .member_expiry import member_persist, member_ttl
 from .registry import command, ks
 
 _DOC = dict(group="generic", complexity="O(1)")
+_MEMBER_FORM = dict(info_arity=2)     # KeyDB also takes `TTL key member`; COMMAND shows 7.0
 _RW_UPDATE = [ks("RW update", 1)]
 _RO_ACCESS = [ks("RO access", 1)]
 
@@ -103,17 +105,21 @@ def _remaining(c, key, absolute, unit_ms):
     return (ttl + 500) // 1000 if unit_ms == 1000 else ttl
 
 
-@command("ttl", 2, "readonly fast", acl="keyspace", keys=_RO_ACCESS,
+@command("ttl", -2, "readonly fast", acl="keyspace", keys=_RO_ACCESS,
          tips=("nondeterministic_output",), since="1.0.0",
-         summary="Returns the expiration time in seconds of a key.", **_DOC)
+         summary="Returns the expiration time in seconds of a key.", **_DOC, **_MEMBER_FORM)
 def cmd_ttl(c, argv):
+    if len(argv) > 2:                      # KeyDB: TTL key member
+        return member_ttl(c, argv, 1000)
     return _remaining(c, argv[1], False, 1000)
 
 
-@command("pttl", 2, "readonly fast", acl="keyspace", keys=_RO_ACCESS,
+@command("pttl", -2, "readonly fast", acl="keyspace", keys=_RO_ACCESS,
          tips=("nondeterministic_output",), since="2.6.0",
-         summary="Returns the expiration time in milliseconds of a key.", **_DOC)
+         summary="Returns the expiration time in milliseconds of a key.", **_DOC, **_MEMBER_FORM)
 def cmd_pttl(c, argv):
+    if len(argv) > 2:                      # KeyDB: PTTL key member
+        return member_ttl(c, argv, 1)
     return _remaining(c, argv[1], False, 1)
 
 
@@ -130,9 +136,11 @@ def cmd_pexpiretime(c, argv):
     return _remaining(c, argv[1], True, 1)
 
 
-@command("persist", 2, "write fast", acl="keyspace", keys=_RW_UPDATE, since="2.2.0",
-         summary="Removes the expiration time of a key.", **_DOC)
+@command("persist", -2, "write fast", acl="keyspace", keys=_RW_UPDATE, since="2.2.0",
+         summary="Removes the expiration time of a key.", **_DOC, **_MEMBER_FORM)
 def cmd_persist(c, argv):
+    if len(argv) > 2:                      # KeyDB: PERSIST key member
+        return member_persist(c, argv)
     db = c.db
     if db.lookup(argv[1]) is None:
         return 0
