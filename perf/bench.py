@@ -13,7 +13,8 @@ from servers import Server, redis_benchmark
 
 CORE = [("SET", "set", None), ("GET", "get", None)]
 TYPES = [("LPUSH", "lpush", None), ("LPOP", "lpop", None), ("SADD", "sadd", None),
-         ("HSET", "hset", None), ("ZADD", "zadd", None), ("XADD", "xadd", None),
+         ("HSET", "hset", None), ("ZADD", "zadd", None),
+         ("XADD", None, ["XADD", "bench:stream", "MAXLEN", "~", "10000", "*", "f", "v"]),
          ("ZRANGE 0 9", None, ["ZRANGE", "myzset", "0", "9"])]
 
 
