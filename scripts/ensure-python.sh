@@ -28,6 +28,7 @@ for candidate in "${KEYDB_FT_PYTHON:-}" "$(command -v python3.13t 2>/dev/null ||
 done
 
 log "no free-threaded python3.13 found; building one into $prefix"
+mkdir -p "$cache"
 sudo_cmd=""
 [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
 
@@ -42,11 +43,11 @@ if [ ! -f "$src_list" ]; then
     "$uris" "$keyring" | $sudo_cmd tee "$src_list" >/dev/null
 fi
 log "apt-get update"
-$sudo_cmd apt-get update -qq >&2
+$sudo_cmd apt-get update -qq >"$cache/apt.log" 2>&1 || { tail -n 30 "$cache/apt.log" >&2; exit 1; }
 log "installing build dependencies"
 DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq build-essential dpkg-dev pkg-config \
   libssl-dev zlib1g-dev libffi-dev libbz2-dev liblzma-dev libsqlite3-dev libreadline-dev \
-  libncurses-dev libgdbm-dev uuid-dev libexpat1-dev >"$cache-apt.log" 2>&1 || { tail -n 30 "$cache-apt.log" >&2; exit 1; }
+  libncurses-dev libgdbm-dev uuid-dev libexpat1-dev >"$cache/apt.log" 2>&1 || { tail -n 30 "$cache/apt.log" >&2; exit 1; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -34,7 +34,27 @@ def wait_for_port(port, proc, timeout=30.0, log=None):
     raise RuntimeError(f"server on port {port} did not start")
 
 
-class ServerProcess:
+class _Process:
+    """A server subprocess on 127.0.0.1:self.port."""
+
+    def client(self, **kw):
+        kw.setdefault("socket_timeout", 30)
+        return redis.Redis(port=self.port, **kw)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class ServerProcess(_Process):
     """A keydb-ft started with `python -m keydb_ft`; args override the defaults."""
 
     def __init__(self, tmpdir, threads=4, args=(), config_text=None):
@@ -55,13 +75,6 @@ class ServerProcess:
                                      stderr=subprocess.PIPE)
         wait_for_port(self.port, self.proc, log=self.log)
 
-    def client(self, **kw):
-        kw.setdefault("socket_timeout", 30)
-        return redis.Redis(port=self.port, **kw)
-
-    def alive(self):
-        return self.proc.poll() is None
-
     def log_text(self):
         try:
             with open(self.log) as fh:
@@ -69,17 +82,8 @@ class ServerProcess:
         except OSError:
             return ""
 
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
-
-class RealRedis:
+class RealRedis(_Process):
     """Debian's redis-server 7.0, the yardstick."""
 
     def __init__(self, tmpdir, args=()):
@@ -94,15 +98,6 @@ class RealRedis:
         self.proc = subprocess.Popen(cmd + list(args), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         wait_for_port(self.port, self.proc)
-
-    def client(self, **kw):
-        kw.setdefault("socket_timeout", 30)
-        return redis.Redis(port=self.port, **kw)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(15)
 
 
 @pytest.fixture(scope="session")
@@ -123,28 +118,45 @@ def real_redis(tmp_path_factory):
     srv.stop()
 
 
+def _fresh_client(srv, **kw):
+    client = srv.client(**kw)
+    client.flushall()
+    return client
+
+
 @pytest.fixture
 def r(server):
-    client = server.client()
-    client.flushall()
-    yield client
-    client.close()
+    """A redis-py client with redis-py's defaults on an empty keydb-ft."""
+    with _fresh_client(server) as client:
+        yield client
 
 
 @pytest.fixture
 def r3(server):
-    client = server.client(protocol=3)
-    client.flushall()
-    yield client
-    client.close()
+    """A RESP3 redis-py client on an empty keydb-ft (explicitly)."""
+    with _fresh_client(server, protocol=3) as client:
+        yield client
+
+
+@pytest.fixture
+def r2(server):
+    """A RESP2 redis-py client on an empty keydb-ft."""
+    with _fresh_client(server, protocol=2) as client:
+        yield client
+
+
+@pytest.fixture
+def real2(real_redis):
+    """A RESP2 redis-py client on an empty redis-server 7.0."""
+    with _fresh_client(real_redis, protocol=2) as client:
+        yield client
 
 
 @pytest.fixture
 def real(real_redis):
-    client = real_redis.client()
-    client.flushall()
-    yield client
-    client.close()
+    """A redis-py client with redis-py's defaults on an empty redis-server 7.0."""
+    with _fresh_client(real_redis) as client:
+        yield client
 
 
 def raw_reply(client, *args):

@@ -2,6 +2,8 @@
 
 import time
 
+import pytest
+
 from conftest import same
 
 CASES = [
@@ -34,7 +36,10 @@ CASES = [
 ]
 
 
-def test_keyspace_commands_match_redis(r, real):
+@pytest.mark.parametrize("resp", [2, 3])
+def test_keyspace_commands_match_redis(request, resp):
+    r, real = (request.getfixturevalue("r2"), request.getfixturevalue("real2")) if resp == 2 \
+        else (request.getfixturevalue("r"), request.getfixturevalue("real"))
     bad = []
     for case in CASES:
         ours, theirs = same(r, real, *case)

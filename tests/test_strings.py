@@ -43,7 +43,10 @@ CASES = [
 ]
 
 
-def test_string_commands_match_redis(r, real):
+@pytest.mark.parametrize("resp", [2, 3])
+def test_string_commands_match_redis(request, resp):
+    r, real = (request.getfixturevalue("r2"), request.getfixturevalue("real2")) if resp == 2 \
+        else (request.getfixturevalue("r"), request.getfixturevalue("real"))
     mismatches = []
     for case in CASES:
         ours, theirs = same(r, real, *case)

@@ -33,6 +33,7 @@ import time
 
 from ..locks.striped import leaf_lock
 from ..log import log
+from .snapshot import fsync_directory
 
 WRITE_INTERVAL = 0.02
 
@@ -113,7 +114,7 @@ class Manifest:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-        _fsync_dir(directory)
+        fsync_directory(directory)
 
 
 class _Switch:
@@ -380,15 +381,3 @@ def _size(directory, name):
     except OSError:
         return 0
 
-
-def _fsync_dir(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -201,9 +201,6 @@ def _run(client, dispatch, argv, name):
         log.warning(f"Unknown command '{argv[0].decode('utf-8', 'replace')}' reading the "
                     f"append only file {name}")
         raise LoadError(exc.text) from None
-    if cmd.name == "select":
-        client.db = client.server.keyspace.dbs[int(argv[1])]
-        return
     client.out = []
     dispatch.run(client, cmd, argv)
 

@@ -19,7 +19,8 @@ import time
 from ..log import log
 from ..types.stream import format_id
 from . import snapshot as snap_mod
-from .aof import AofSink, Manifest, encode_command, _fsync_dir
+from .aof import AofSink, Manifest, encode_command
+from .snapshot import fsync_directory
 from .aof_load import load_manifest
 from .rdb_save import SaveOptions, entry_fields
 
@@ -272,7 +273,7 @@ def write_command_base(snap, path):
         os.fsync(fd)
     finally:
         os.close(fd)
-    _fsync_dir(os.path.dirname(path))
+    fsync_directory(os.path.dirname(path))
     return True
 
 

@@ -167,12 +167,7 @@ def parse_rdb(data, ndbs, limits, check_sum=True, preamble=False, progress=None,
                 if expire is not None and expire < now and not preamble:
                     out.keys_expired += 1
                 else:
-                    i = hash(key) & MASK
-                    stripes[i][key] = value
-                    if expire is not None:
-                        exps[i][key] = expire
-                    elif key in exps[i]:
-                        del exps[i][key]
+                    _put(stripes, exps, key, value, expire)
                     out.keys_loaded += 1
                     last = None
                 expire = None
@@ -237,12 +232,7 @@ def parse_rdb(data, ndbs, limits, check_sum=True, preamble=False, progress=None,
             elif (expire is not None and expire < now and not preamble):
                 out.keys_expired += 1
             else:
-                i = hash(key) & MASK
-                stripes[i][key] = value
-                if expire is not None:
-                    exps[i][key] = expire
-                elif key in exps[i]:
-                    del exps[i][key]
+                _put(stripes, exps, key, value, expire)
                 out.keys_loaded += 1
                 last = (dbid, key, value)
             expire = None
@@ -314,3 +304,13 @@ def install(server, loaded):
         ks.touch_all_watched(db.id)
     for dbid, key in loaded.member_ttl_keys:
         index_key(ks.dbs[dbid], key)
+
+
+def _put(stripes, exps, key, value, expire):
+    """Store one loaded key (and its expiry) in its stripe of the database."""
+    i = hash(key) & MASK
+    stripes[i][key] = value
+    if expire is not None:
+        exps[i][key] = expire
+    elif key in exps[i]:
+        del exps[i][key]

@@ -219,8 +219,13 @@ def write_rdb(snap, sink, opts, aux, functions=(), chunk=1 << 16):
 
 
 def fsync_dir(path):
+    """fsync the directory holding path, so a rename into it is durable."""
+    fsync_directory(os.path.dirname(os.path.abspath(path)) or ".")
+
+
+def fsync_directory(directory):
     try:
-        fd = os.open(os.path.dirname(os.path.abspath(path)) or ".", os.O_RDONLY)
+        fd = os.open(directory, os.O_RDONLY)
     except OSError:
         return
     try:

@@ -112,7 +112,7 @@ def _int_size(v):
 def _as_int64(s):
     """The int64 that s is the canonical decimal text of (as lpStringToInt64), else None."""
     if s.isdigit():
-        if (s[0] == 48 and len(s) > 1) or len(s) > 19 and int(s) > _INT64_MAX:
+        if (s[0] == 48 and len(s) > 1) or (len(s) >= 19 and int(s) > _INT64_MAX):
             return None
         return int(s)
     if s[:1] == b"-" and s[1:].isdigit() and s[1] != 48:
