@@ -10,16 +10,18 @@ signal WATCH, count dirty, delete emptied containers and emit keyspace events, s
 handlers never do that bookkeeping themselves.
 """
 
-import threading
 import time
+from threading import get_ident
 
 from ..locks import STRIPES
+from ..threadstate import PerThread
 from ..locks.striped import MASK, leaf_lock
 from ..types.member_expiry import EXPIRING
 from .member_expiry import purge_due
 from .blocking import BlockingIndex
 
-_tls = threading.local()
+_STATS = PerThread(lambda: ThreadCounters())   # thread id -> that thread's counters
+_stats_of = _STATS.slots.get
 
 
 def now_ms():
@@ -38,14 +40,11 @@ class ThreadCounters:
 
 
 def bind_thread_stats(stats):
-    _tls.stats = stats
+    _STATS.set(stats)
 
 
 def thread_stats():
-    stats = getattr(_tls, "stats", None)
-    if stats is None:
-        stats = _tls.stats = ThreadCounters()
-    return stats
+    return _STATS.get()
 
 
 class Database:
@@ -75,10 +74,7 @@ class Database:
     def lookup_read(self, key):
         """lookup() that also counts keyspace hits and misses (read commands)."""
         value = self.lookup(key)
-        try:
-            stats = _tls.stats
-        except AttributeError:
-            stats = thread_stats()
+        stats = _stats_of(get_ident()) or thread_stats()
         if value is None:
             stats.keyspace_misses += 1
         else:
@@ -159,10 +155,7 @@ class Database:
         return True
 
     def _modified(self, key):
-        try:
-            _tls.stats.dirty += 1
-        except AttributeError:
-            thread_stats().dirty += 1
+        (_stats_of(get_ident()) or thread_stats()).dirty += 1
         ks = self.ks
         if ks.watched:
             ks.touch_watched(self.id, key)

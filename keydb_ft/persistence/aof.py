@@ -30,9 +30,11 @@ Discipline: buf, seq, last_db, ts: buf_lock. fd, manifest, sizes, synced: write_
 import os
 import threading
 import time
+from types import SimpleNamespace
 
 from ..locks.striped import leaf_lock
 from ..log import log
+from ..threadstate import PerThread
 from .snapshot import fsync_directory
 
 WRITE_INTERVAL = 0.02
@@ -131,7 +133,7 @@ class AofSink:
         self.server = server
         self.buf_lock = leaf_lock(61, "aof-buffer")
         self.write_lock = leaf_lock(60, "aof-write")
-        self.tls = threading.local()
+        self.tls = PerThread(lambda: SimpleNamespace(fed=0, tx=None, depth=0))
         self.on = False
         self.loading = False
         self.buf = []
@@ -160,8 +162,8 @@ class AofSink:
         if not self.on or self.loading:
             return
         data = encode_command(argv)
-        tls = self.tls
-        tx = getattr(tls, "tx", None)
+        tls = self.tls.get()
+        tx = tls.tx
         if tx is not None:
             tx.append((dbid, data))
             return
@@ -184,14 +186,14 @@ class AofSink:
         self.buf_bytes += len(data)
 
     def begin(self, client):
-        tls = self.tls
-        depth = getattr(tls, "depth", 0)
+        tls = self.tls.get()
+        depth = tls.depth
         tls.depth = depth + 1
         if depth == 0:
             tls.tx = []
 
     def end(self, client):
-        tls = self.tls
+        tls = self.tls.get()
         tls.depth -= 1
         if tls.depth:
             return
@@ -214,11 +216,11 @@ class AofSink:
 
     # -- durability (appendfsync always) -----------------------------------------------------
     def must_wait(self):
-        return getattr(self.tls, "fed", 0) > self.synced
+        return self.tls.get().fed > self.synced
 
     def sync(self):
         """Make everything this thread fed durable (group commit with other threads)."""
-        target = getattr(self.tls, "fed", 0)
+        target = self.tls.get().fed
         if target > self.synced:
             self.flush(fsync=True, upto=target)
 
