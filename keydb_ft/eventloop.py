@@ -44,6 +44,7 @@ class EventLoop(threading.Thread):
         self.thread_id = None
         self.durable = None               # the AOF while appendfsync is always (sync())
         self.held = {}                    # clients whose replies wait for that sync
+        self.command_names = {}           # loop-owned cache for dispatch.resolve
 
     # -- cross-thread API ------------------------------------------------------------------
     def post(self, fn, *args):
