@@ -85,7 +85,7 @@ class Server:
         required = self.config.requirepass
         if required and password != required.encode():
             return False
-        client.authenticated = True
+        client.set_authenticated(True)
         client.user = "default"
         return True
 
@@ -131,7 +131,7 @@ class Server:
             with self.monitor_lock:
                 if client in self.monitors:
                     self.monitors.remove(client)
-        client.authenticated = not self.auth_required()
+        client.set_authenticated(not self.auth_required())
         client.user = "default"
 
     # -- CLIENT PAUSE ----------------------------------------------------------------------

@@ -37,6 +37,14 @@ ERROR_CASES = [
     (b"*1\r\n$99999999999\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
     (b'SET "unbalanced\r\n', b"-ERR Protocol error: unbalanced quotes in request\r\n"),
     (b"*3000000000\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),
+    (b"*1\r\n$04\r\nPING\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+    (b"*01\r\n$4\r\nPING\r\n", b"-ERR Protocol error: invalid multibulk length\r\n"),
+    (b"*2\r\n$4\r\nECHO\r\n=8\r\ntxt:abcd\r\n", b"-ERR Protocol error: expected '$', got '='\r\n"),
+    (b"*2\r\n$4\r\nECHO\r\n(12345\r\n", b"-ERR Protocol error: expected '$', got '('\r\n"),
+    (b"*2\r\n$4\r\nECHO\r\n~2000000000\r\n", b"-ERR Protocol error: expected '$', got '~'\r\n"),
+    # the requests before the bad one run and are answered first
+    (b"*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n*1\r\n+PING\r\n",
+     b"$2\r\nhi\r\n-ERR Protocol error: expected '$', got '+'\r\n"),
 ]
 
 
@@ -80,6 +88,22 @@ def test_random_garbage_never_kills_server(server):
     c = server.client()
     assert c.ping()
     assert server.alive()
+
+
+def test_unauthenticated_limits_match_redis(server, real_redis):
+    """Before AUTH, with a password set, Redis refuses more than 10 arguments and bulk
+    strings over 16 KiB."""
+    server.client().config_set("requirepass", "pw")
+    real_redis.client().config_set("requirepass", "pw")
+    try:
+        for payload in (b"*11\r\n", b"*2\r\n$4\r\nAUTH\r\n$16385\r\n",
+                        b"*2\r\n$4\r\nAUTH\r\n$16384\r\n" + b"x" * 16384 + b"\r\n"):
+            ours = exchange(server.port, payload)
+            assert ours == exchange(real_redis.port, payload)
+            assert ours[0].startswith(b"-")
+    finally:
+        real_redis.client(password="pw").config_set("requirepass", "")
+        server.client(password="pw").config_set("requirepass", "")
 
 
 def test_truncated_frames_wait_for_more(server):

@@ -2,11 +2,31 @@
 
 The parser is owned by one connection (so by one loop thread) and keeps no locks.
 feed() takes bytes from the socket; parse() returns the complete requests found, each
-a list of bytes. A ProtocolError carries the exact text Redis replies before it closes
-the connection.
+a list of bytes. Bad input stops parsing: the requests before it are still returned, and
+error holds the exact text Redis replies (after running them) before it closes the
+connection.
+
+Two paths. A read that holds only whole, well-formed multibulk requests (the usual
+pipelined or single request) is split by hiredis's C reader and then verified to be
+exactly what Redis accepts (see _fast); anything else -- inline requests, a request split
+across reads, bad input -- goes through the Python parser below, which owns every error
+text. Both paths give the same requests for the same bytes.
 """
 
+import re
+from itertools import chain
+
+from hiredis import ProtocolError as _HiredisError
+from hiredis import Reader as _Reader
+
 INLINE_MAX = 64 * 1024
+UNAUTH_MAX_COUNT = 10          # Redis's limits before AUTH when a password is required
+UNAUTH_MAX_BULK = 16384
+# an aggregate header with a count of a million or more: hiredis would allocate the
+# whole array up front (tens of GiB for '*3000000000'), so such reads take the Python path
+_HUGE_AGGREGATE = re.compile(rb"\n[*~>|][0-9]{7}").search
+_LIST_ONLY = {list}
+_BYTES_ONLY = {bytes}
 
 
 class ProtocolError(Exception):
@@ -14,45 +34,114 @@ class ProtocolError(Exception):
 
 
 def _read_int(buf, start, end):
-    """Strict decimal, as Redis's string2ll: optional '-', digits, no spaces or '+'."""
+    """Strict decimal, as Redis's string2ll: optional '-', digits without leading zeros,
+    no spaces or '+'."""
     text = buf[start:end]
-    if text.isdigit():
+    if text.isdigit() and (text[0] != 48 or len(text) == 1):
         return int(text)
-    if text[:1] == b"-" and text[1:].isdigit():
+    if text[:1] == b"-" and text[1:].isdigit() and text[1] != 48:
         return -int(text[1:])
     return None
 
 
+_DIGITS = [len(str(n)) for n in range(1 << 16)]      # decimal digits of a length
+
+
 class RequestParser:
-    __slots__ = ("chunks", "size", "need", "max_bulk")
+    __slots__ = ("chunks", "size", "need", "max_bulk", "unauthenticated", "ready", "reader",
+                 "error")
 
     def __init__(self, max_bulk=512 * 1024 * 1024):
         self.chunks = []
-        self.size = 0          # bytes buffered in chunks
+        self.size = 0          # bytes buffered (in chunks and behind ready)
         self.need = 0          # parse() is pointless until size reaches this
         self.max_bulk = max_bulk
+        self.unauthenticated = False   # Redis's tighter limits apply (requirepass, no AUTH)
+        self.ready = None      # requests split by the fast path, not yet taken by parse()
+        self.reader = None     # this connection's hiredis reader, idle between reads
+        self.error = None      # the protocol error that ended parsing, if any
 
     def feed(self, data):
-        self.chunks.append(data)
+        if self.error is not None:
+            return False
         self.size += len(data)
+        if not self.chunks and data[:1] == b"*" and not self.unauthenticated:
+            requests = self._fast(data)
+            if requests is not None:
+                if self.ready is None:
+                    self.ready = requests
+                else:
+                    self.ready += requests
+                return True
+        self.chunks.append(data)
         return self.size >= self.need
+
+    def _fast(self, data):
+        """The requests in data if it is nothing but whole multibulk requests in the form
+        Redis accepts, else None (then the Python parser takes data from its start).
+
+        hiredis parses any RESP reply, so what it returns is checked: every request is
+        an array ('*' headers count the arrays, so no array is nested or split off the
+        end), every argument a byte string, and the bytes add up to exactly the
+        canonical '*N' / '$len' encoding of those arguments. A status line or a RESP3
+        big number in place of a bulk string would be shorter than that and verbatim
+        strings (longer) are refused outright, so a well-formed request is the only way
+        to match. Counts of a million or more never reach hiredis (see _HUGE_AGGREGATE)."""
+        if (not data.endswith(b"\r\n") or b"\r\n=" in data or data[1:8].isdigit()
+                or _HUGE_AGGREGATE(data)):
+            return None
+        reader = self.reader
+        if reader is None:
+            reader = self.reader = _Reader()
+        requests = []
+        append = requests.append
+        gets = reader.gets
+        try:
+            reader.feed(data)
+            while (request := gets()) is not False:
+                append(request)
+        except _HiredisError:
+            self.reader = None
+            return None
+        if (reader.has_data() or len(requests) != data.count(b"\r\n*") + 1
+                or set(map(type, requests)) != _LIST_ONLY):
+            self.reader = None          # possibly inside a reply: start afresh next time
+            return None
+        try:
+            sizes = list(map(len, chain.from_iterable(requests)))
+            expected = (sum(sizes) + 5 * len(sizes) + sum(map(_DIGITS.__getitem__, sizes))
+                        + 3 * len(requests) + sum(map(_DIGITS.__getitem__, map(len, requests))))
+        except (TypeError, IndexError):  # a null or number argument; an argument >= 64 KiB
+            return None
+        if (expected != len(data) or not set(map(type, chain.from_iterable(requests))) <= _BYTES_ONLY
+                or (self.max_bulk < 65536 and max(sizes, default=0) > self.max_bulk)):
+            return None
+        return requests if all(requests) else [r for r in requests if r]
 
     @property
     def pending(self):
         return self.size
 
     def parse(self):
+        requests = self.ready
         chunks = self.chunks
-        if not chunks:
+        if requests is not None:
+            self.ready = None
+            if not chunks:
+                self.size = 0
+                return requests
+        elif not chunks:
             return []
+        else:
+            requests = []
         buf = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        requests = []
         try:
             pos = self._parse_into(buf, requests)
-        except ProtocolError:
+        except ProtocolError as exc:
             self.chunks = []
             self.size = 0
-            raise
+            self.error = str(exc)
+            return requests
         if pos >= len(buf):
             self.chunks = []
             self.size = 0
@@ -80,15 +169,11 @@ class RequestParser:
                     raise ProtocolError("Protocol error: too big mbulk count string")
                 self.need = n - pos + 1
                 return pos
-            head = buf[pos + 1:nl]
-            if head.isdigit():
-                count = int(head)
-            else:
-                count = _read_int(buf, pos + 1, nl)
-                if count is None:
-                    raise ProtocolError("Protocol error: invalid multibulk length")
-            if count > 2147483647:
+            count = _read_int(buf, pos + 1, nl)
+            if count is None or count > 2147483647:
                 raise ProtocolError("Protocol error: invalid multibulk length")
+            if count > UNAUTH_MAX_COUNT and self.unauthenticated:
+                raise ProtocolError("Protocol error: unauthenticated multibulk length")
             p = nl + 2
             if count <= 0:
                 pos = p
@@ -109,11 +194,13 @@ class RequestParser:
                     self.need = n - pos + 1
                     return pos
                 head = buf[p + 1:nl]
-                if not head.isdigit():
+                if not head.isdigit() or (head[0] == 48 and len(head) > 1):
                     raise ProtocolError("Protocol error: invalid bulk length")
                 size = int(head)
                 if size > max_bulk:
                     raise ProtocolError("Protocol error: invalid bulk length")
+                if size > UNAUTH_MAX_BULK and self.unauthenticated:
+                    raise ProtocolError("Protocol error: unauthenticated bulk length")
                 start = nl + 2
                 end = start + size
                 if end + 2 > n:

@@ -1,0 +1,115 @@
+"""The request parser's two paths (hiredis for whole well-formed reads, Python for the
+rest) must give the same requests and the same protocol error for the same bytes, however
+the bytes are split into reads."""
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from keydb_ft.resp.parser import RequestParser
+
+
+class PythonOnly(RequestParser):
+    __slots__ = ()
+
+    def _fast(self, data):
+        return None
+
+
+def run(parser, reads):
+    """Feed reads one by one; collect requests until the first protocol error."""
+    requests = []
+    for data in reads:
+        if parser.feed(data):
+            requests += parser.parse()
+        if parser.error is not None:
+            break
+    return requests, parser.error
+
+
+def encode(args):
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+
+
+ARG = st.binary(max_size=40) | st.sampled_from([b"\r\n*1", b"\r\n+OK", b"\r\n$", b"x" * 300])
+REQUEST = st.lists(ARG, min_size=1, max_size=5)
+# what a hostile or broken client may put where a bulk string belongs
+ODD_ELEMENT = st.sampled_from([b"+PING\r\n", b":12\r\n", b"(123\r\n", b"=8\r\ntxt:PING\r\n",
+                               b"_\r\n", b"#t\r\n", b",1.5\r\n", b"$-1\r\n", b"$04\r\nPING\r\n",
+                               b"*1\r\n$1\r\na\r\n", b"~1\r\n_\r\n", b"%1\r\n+a\r\n+b\r\n",
+                               b"-ERR x\r\n", b"|1\r\n+a\r\n+b\r\n", b"$+4\r\nPING\r\n"])
+
+
+@st.composite
+def stream(draw):
+    parts = []
+    for _ in range(draw(st.integers(1, 6))):
+        kind = draw(st.integers(0, 9))
+        if kind == 0:
+            parts.append(b"*%d\r\n" % draw(st.sampled_from([0, -1])))
+        elif kind == 1:
+            parts.append(b"*2\r\n$4\r\nECHO\r\n" + draw(ODD_ELEMENT))
+        elif kind == 2:
+            parts.append(draw(st.sampled_from([b"PING\r\n", b"*01\r\n$4\r\nPING\r\n",
+                                               b"*1\r\n$4\r\nPING", b"$4\r\nPING\r\n",
+                                               b"*3000000000\r\n", b"*2000000000\r\n",
+                                               b"*2\r\n$1\r\na\r\n~3000000000\r\n"])))
+        else:
+            parts.append(encode(draw(REQUEST)))
+    data = b"".join(parts)
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=3)))
+    reads, last = [], 0
+    for cut in cuts + [len(data)]:
+        if cut > last:
+            reads.append(data[last:cut])
+            last = cut
+    return reads
+
+
+@settings(max_examples=400, deadline=None)
+@given(stream())
+def test_both_paths_agree(reads):
+    assert run(RequestParser(), reads) == run(PythonOnly(), reads)
+
+
+def test_fast_path_takes_a_pipelined_read():
+    parser = RequestParser()
+    data = b"".join(encode([b"SET", b"key:%d" % i, b"v" * 64]) for i in range(16))
+    assert parser.feed(data)
+    assert parser.ready is not None and not parser.chunks
+    assert parser.parse() == [[b"SET", b"key:%d" % i, b"v" * 64] for i in range(16)]
+    assert parser.pending == 0
+
+
+def test_strict_lengths_and_unauthenticated_limits():
+    for bad, text in [(b"*1\r\n$04\r\nPING\r\n", "invalid bulk length"),
+                      (b"*01\r\n$4\r\nPING\r\n", "invalid multibulk length"),
+                      (b"*-0\r\n", "invalid multibulk length")]:
+        assert run(RequestParser(), [bad]) == ([], "Protocol error: " + text)
+    parser = RequestParser()
+    parser.unauthenticated = True
+    assert run(parser, [encode([b"a"] * 11)]) == (
+        [], "Protocol error: unauthenticated multibulk length")
+    parser = RequestParser()
+    parser.unauthenticated = True
+    assert run(parser, [encode([b"AUTH", b"x" * 16385])]) == (
+        [], "Protocol error: unauthenticated bulk length")
+
+
+def test_requests_before_a_protocol_error_are_kept():
+    data = encode([b"SET", b"a", b"1"]) + b"*1\r\n+PING\r\n"
+    for parser in (RequestParser(), PythonOnly()):
+        assert run(parser, [data]) == ([[b"SET", b"a", b"1"]],
+                                       "Protocol error: expected '$', got '+'")
+
+
+def test_random_splits_of_a_long_pipeline():
+    rnd = random.Random(7)
+    requests = [[b"SET", b"k%d" % i, bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 90)))]
+                for i in range(300)]
+    data = b"".join(map(encode, requests))
+    for _ in range(20):
+        cuts = sorted(rnd.sample(range(1, len(data)), 12))
+        reads = [data[a:b] for a, b in zip([0] + cuts, cuts + [len(data)])]
+        assert run(RequestParser(), reads) == (requests, None)
