@@ -161,7 +161,7 @@ class Server:
             return list(self.clients.values())
 
     # -- clients ---------------------------------------------------------------------------
-    def _accept(self, listener, _mask):
+    def _accept(self, listener):
         for _ in range(64):
             try:
                 sock, addr = listener.accept()
@@ -260,7 +260,7 @@ class Server:
         self.loops = [EventLoop(self, i, cpus[i] if cpus else None)
                       for i in range(cfg.server_threads)]
         for sock in self.listeners:
-            self.loops[0].register(sock, lambda mask, s=sock: self._accept(s, mask))
+            self.loops[0].register(sock, lambda s=sock: self._accept(s))
         for ext in self.extensions:
             ext.start(self)
         self.gc_policy.start()           # after loading: freeze the loaded dataset
