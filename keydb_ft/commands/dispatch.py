@@ -10,7 +10,7 @@ import traceback
 from .. import errors
 from ..errors import CommandError
 from ..log import log
-from ..resp.writer import ENCODERS, Error
+from ..resp.writer import ENCODERS, OK, Error
 from ..locks.striped import MASK as STRIPE_MASK
 from .registry import COMMANDS, LOCK_ALL, LOCK_KEYS, LOCK_ONE_KEY
 
@@ -48,7 +48,28 @@ def resolve(argv, names=_NAMES):
 
 
 def execute(c, argv):
-    """Run one request for client c (on c's loop thread) and queue its reply."""
+    """Run one request for client c (on c's loop thread) and queue its reply.
+
+    The usual request -- a known command with the right arity, from an authenticated
+    client that is not muted, queuing a transaction or subscribed, with no gate hooks
+    installed and no pause -- goes straight to run(); everything else takes the full
+    gate in _execute_gated(), which makes the same decisions one check at a time."""
+    cmd = c.loop.command_names.get(argv[0])
+    if (cmd is None or cmd.subcommands or c.reply_mode != "on" or not c.authenticated
+            or c.in_multi or c.channels or c.patterns or c.shard_channels):
+        return _execute_gated(c, argv)
+    arity = cmd.arity
+    if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+        return _execute_gated(c, argv)
+    server = c.server
+    if server.gate_checks is not None or server.pause_until:
+        return _execute_gated(c, argv)
+    c.mute = False
+    c.last_cmd = cmd.fullname
+    run(c, cmd, argv)
+
+
+def _execute_gated(c, argv):
     stats = c.loop.stats
     mode = c.reply_mode
     if mode != "on":
@@ -125,21 +146,25 @@ def run(c, cmd, argv, locked=False):
     """Execute cmd under the locks of its keys (unless the caller holds them)."""
     stats = c.loop.stats
     server = c.server
-    key_locks = server.key_locks
-    stripes = None
+    lock = stripes = None
     if not locked:
         mode = cmd.lock_mode
         if mode == LOCK_ONE_KEY:
-            if len(argv) > cmd.simple_key:
-                stripes = (hash(argv[cmd.simple_key]) & STRIPE_MASK,)
+            if len(argv) > cmd.simple_key:          # one stripe: taken directly
+                key_locks = server.key_locks
+                i = hash(argv[cmd.simple_key]) & STRIPE_MASK
+                lock = key_locks.stripes[i]
+                lock.acquire()
+                if key_locks.snapshot is not None:
+                    key_locks.snapshot.touch((i,))
         elif mode == LOCK_KEYS:
             keys = cmd.keys(argv)
             if keys:
-                stripes = key_locks.stripes_for(keys)
+                stripes = server.key_locks.stripes_for(keys)
         elif mode == LOCK_ALL:
-            stripes = key_locks.all
+            stripes = server.key_locks.all
         if stripes is not None:
-            key_locks.acquire(stripes)
+            server.key_locks.acquire(stripes)
     dirty = stats.dirty
     c.propagate_as = None
     start = _perf()
@@ -157,10 +182,15 @@ def run(c, cmd, argv, locked=False):
         if stats.dirty != dirty and server.keyspace.sinks:
             _propagate(c, argv)
         if result is not NO_REPLY and not c.mute:
-            ENCODERS[type(result)](c.out, result, c.resp3)
+            if result is OK:
+                c.out.append(b"+OK\r\n")
+            else:
+                ENCODERS[type(result)](c.out, result, c.resp3)
     finally:
-        if stripes is not None:
-            key_locks.release(stripes)
+        if lock is not None:
+            lock.release()
+        elif stripes is not None:
+            server.key_locks.release(stripes)
     elapsed = (_perf() - start) // 1000
     rows = stats.commands
     row = rows.get(cmd)
@@ -172,9 +202,9 @@ def run(c, cmd, argv, locked=False):
     if type(result) is Error:
         row[3] += 1
         _count_error(stats, result)
-    if elapsed >= server.config.slowlog_log_slower_than >= 0 and "skip_slowlog" not in cmd.flags:
+    if elapsed >= server.config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
         server.slowlog.add(c, argv, elapsed)
-    if server.monitors and "skip_monitor" not in cmd.flags:
+    if server.monitors and not cmd.skip_monitor:
         server.feed_monitors(c, argv)
     return result
 

@@ -90,8 +90,8 @@ class Command:
     __slots__ = ("name", "fullname", "arity", "flags", "acl", "key_specs", "tips", "handler",
                  "subcommands", "parent", "group", "since", "summary", "complexity",
                  "legacy_range", "simple_key", "movable", "getkeys", "deprecated", "doc_flags",
-                 "replaced_by", "write", "denyoom", "readonly", "id", "keyflags", "lock_mode",
-                 "info_arity")
+                 "replaced_by", "write", "denyoom", "readonly", "skip_slowlog", "skip_monitor",
+                 "id", "keyflags", "lock_mode", "info_arity")
 
     def __init__(self, name, arity, flags, acl, keys, tips, handler, parent, doc):
         self.name = name
@@ -120,6 +120,8 @@ class Command:
         self.write = "write" in self.flags
         self.readonly = "readonly" in self.flags
         self.denyoom = "denyoom" in self.flags
+        self.skip_slowlog = "skip_slowlog" in self.flags
+        self.skip_monitor = "skip_monitor" in self.flags
         self.legacy_range = doc.get("legacy") or _legacy_range(self.key_specs)
         self.movable = self.getkeys is not None or _has_movable(self.key_specs)
         first, last, step = self.legacy_range

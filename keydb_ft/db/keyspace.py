@@ -113,9 +113,12 @@ class Database:
             exp = self.expires[i]
             if exp:
                 exp.pop(key, None)
-        self._modified(key)
-        if self.ks.waiting[i]:
-            self.ks.blocking.signal(self, key)
+        (_stats_of(get_ident()) or thread_stats()).dirty += 1     # _modified(), inlined
+        ks = self.ks
+        if ks.watched:
+            ks.touch_watched(self.id, key)
+        if ks.waiting[i]:
+            ks.blocking.signal(self, key)
 
     def add(self, key, value):
         """Store a value under a key known not to exist."""
@@ -161,7 +164,9 @@ class Database:
             ks.touch_watched(self.id, key)
 
     def notify(self, type_class, event, key):
-        self.ks.notify(self.id, type_class, event, key)
+        hook = self.ks.notify_hook
+        if hook is not None:
+            hook(self.id, type_class, event, key)
 
     # -- whole-db (caller holds every stripe) -------------------------------------------
     def size(self):
