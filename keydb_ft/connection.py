@@ -126,14 +126,11 @@ class Client:
         """Run requests in order; a protocol error after them (parser.error) is replied
         once they have run, and then the connection closes, as Redis does."""
         self.last_interaction = time.time()
-        for n, argv in enumerate(requests):
-            if self.closing or self.closed:
-                break
-            if self.blocked is not None or self.paused_requests is not None:
-                self.backlog.extend(requests[n:])
-                self.flush()
-                return
-            dispatch.execute(self, argv)
+        ran = dispatch.run_batch(self, requests)
+        if ran < len(requests) and not (self.closing or self.closed):
+            self.backlog.extend(requests[ran:])      # blocked or paused: run them later
+            self.flush()
+            return
         error = self.parser.error
         if error is not None and not self.closing:
             log.verbose(f"Protocol error ({error}) from client: id={self.id} addr={self.addr}")

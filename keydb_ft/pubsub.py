@@ -12,6 +12,7 @@ from .commands.args import glob_matcher
 from .locks.striped import leaf_lock
 from .log import log
 from .resp.writer import Push
+from .threadstate import peek
 
 
 class PubSub:
@@ -35,7 +36,7 @@ class PubSub:
     def unsubscribe(self, client, table_name, name):
         table = getattr(self, table_name)
         with self.lock:
-            subs = table.get(name)
+            subs = peek(table, name)
             if subs is None or client not in subs:
                 return False
             subs.discard(client)
@@ -54,10 +55,10 @@ class PubSub:
     def publish(self, channel, message, shard=False):
         with self.lock:
             if shard:
-                direct = list(self.shard.get(channel, ()))
+                direct = list(peek(self.shard, channel, ()))
                 matched = []
             else:
-                direct = list(self.channels.get(channel, ()))
+                direct = list(peek(self.channels, channel, ()))
                 matched = [(pat, list(subs)) for pat, subs in self.patterns.items()
                            if glob_matcher(pat)(channel)]
         kind = b"smessage" if shard else b"message"

@@ -206,6 +206,11 @@ class Server:
         return not (host.startswith("127.") or host in ("::1", "") or host.startswith("::ffff:127."))
 
     def adopt(self, loop, sock, addr):
+        """On loop's thread: a Client for an accepted socket. The socket object is made
+        again here so that the loop thread owns everything it touches per request."""
+        if loop is not self.loops[0]:
+            sock = socket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+            sock.setblocking(False)
         with self.client_lock:
             self._next_id += 1
             client_id = self._next_id
@@ -271,6 +276,7 @@ class Server:
 
     def _cron(self):
         from .db.expire import active_expire_cycle
+        self.cron_stats = LoopStats()     # made by the thread that counts in it (eventloop.run)
         bind_thread_stats(self.cron_stats)
         while not self.stopped.wait(1.0 / self.hz()):
             try:

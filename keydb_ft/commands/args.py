@@ -6,6 +6,7 @@ import re
 
 from .. import errors
 from ..errors import CommandError
+from ..threadstate import peek
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
@@ -83,7 +84,7 @@ _PATTERNS = {}
 def glob_matcher(pattern, nocase=False):
     """A compiled matcher with Redis's glob rules: * ? [abc] [^a] [a-z] and \\x escapes."""
     key = (pattern, nocase)
-    m = _PATTERNS.get(key)
+    m = peek(_PATTERNS, key)       # shared by every loop: not dict.get
     if m is None:
         if pattern == b"*":
             m = _match_all

@@ -8,6 +8,7 @@ from ..types import bitmap
 from .args import to_int
 from .registry import command, ks
 from .strings import get_string, get_string_for_write
+from ..threadstate import peek
 
 BIT_OFFSET_ERR = "ERR bit offset is not an integer or out of range"
 BIT_VALUE_ERR = "ERR bit is not an integer or out of range"
@@ -167,7 +168,7 @@ _BITOPS = {b"and": "and", b"or": "or", b"xor": "xor", b"not": "not"}
          summary="Perform bitwise operations between strings",
          complexity="O(N)", **BITMAP)
 def cmd_bitop(c, argv):
-    op = _BITOPS.get(argv[1].lower())
+    op = peek(_BITOPS, argv[1].lower())
     if op is None:
         raise CommandError(errors.SYNTAX)
     if op == "not" and len(argv) != 4:
@@ -208,7 +209,7 @@ def _parse_bitfield(c, argv):
     while i < n:
         word, left = argv[i].lower(), n - i - 1
         if word == b"overflow" and left >= 1:
-            mode = _OVERFLOW.get(argv[i + 1].lower())
+            mode = peek(_OVERFLOW, argv[i + 1].lower())
             if mode is None:
                 raise CommandError(OVERFLOW_TYPE_ERR)
             i += 2

@@ -20,6 +20,7 @@ from . import INSTALLERS, zsets
 from .args import to_int
 from .lists import get_list, lmove, mpop_from, parse_mpop, pop_list, side
 from .registry import command, ks
+from ..threadstate import peek
 
 LIST = dict(group="list")
 ZSET = dict(group="sorted-set")
@@ -222,7 +223,7 @@ def cmd_client_unblock(c, argv):
     client_id = to_int(argv[2])
     server = c.server
     with server.client_lock:
-        target = server.clients.get(client_id)
+        target = peek(server.clients, client_id)
     # inside EXEC every stripe is held already (no_lock commands make EXEC take them all)
     return int(target is not None and unblock(target, error, held=c.in_exec))
 

@@ -5,6 +5,7 @@ from ..errors import CommandError
 from ..resp.writer import OK
 from .keys import help_lines
 from .registry import command
+from ..threadstate import peek
 
 _DOC = dict(group="server", container_since="2.0.0",
             container_summary="A container for server configuration commands.")
@@ -35,7 +36,7 @@ def cmd_config_set(c, argv):
     seen = set()
     for i in range(2, len(argv), 2):
         name = argv[i].decode("utf-8", "replace").lower()
-        opt = config_mod.BY_NAME.get(name)
+        opt = peek(config_mod.BY_NAME, name)
         if opt is None:
             raise CommandError(f"ERR Unknown option or number of arguments for CONFIG SET - "
                                f"'{name}'")

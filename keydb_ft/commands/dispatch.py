@@ -10,6 +10,7 @@ import traceback
 from .. import errors
 from ..errors import CommandError
 from ..log import log
+from ..threadstate import peek
 from ..resp.writer import ENCODERS, OK, Error
 from ..locks.striped import MASK as STRIPE_MASK
 from .registry import COMMANDS, LOCK_ALL, LOCK_KEYS, LOCK_ONE_KEY
@@ -26,9 +27,9 @@ def resolve(argv, names=_NAMES):
     thread created and bumps their reference counts atomically, which made two loop
     threads three times slower per command than one (measured in-process)."""
     raw = argv[0]
-    cmd = names.get(raw)
+    cmd = names[raw] if raw in names else None     # not names.get(): threadstate.peek
     if cmd is None:
-        cmd = COMMANDS.get(raw.lower())
+        cmd = peek(COMMANDS, raw.lower())
         if cmd is None:
             raise CommandError(errors.unknown_command(argv))
         if len(names) < 4096:
@@ -36,7 +37,7 @@ def resolve(argv, names=_NAMES):
     if cmd.subcommands and (len(argv) > 1 or cmd.handler is None):
         if len(argv) < 2:
             raise CommandError(errors.wrong_arity(cmd.fullname))
-        sub = cmd.subcommands.get(argv[1].lower())
+        sub = peek(cmd.subcommands, argv[1].lower())
         if sub is None:
             raise CommandError(errors.unknown_subcommand(argv[1], cmd.name))
         cmd = sub
@@ -47,6 +48,110 @@ def resolve(argv, names=_NAMES):
     return cmd
 
 
+def run_batch(c, requests):
+    """Run requests for c in order, as execute() would one by one; returns how many ran
+    (fewer than all when c blocks, pauses or starts closing: the caller keeps the rest).
+
+    Plain commands (Command.plain: they cannot change the client's or the server's
+    state) run here with the gate's client checks done once for the whole run instead
+    of per command, and with the single-stripe lock, the handler, the reply and the
+    statistics inline. What another thread may change between two commands (gate hooks,
+    CLIENT PAUSE, MONITOR, propagation, the slowlog threshold) is still read per
+    command. Anything else goes through execute()."""
+    loop = c.loop
+    names = loop.command_names
+    stats = loop.stats
+    rows = stats.commands
+    server = c.server
+    ks = server.keyspace
+    key_locks = server.key_locks
+    stripe_locks = key_locks.stripes
+    config = server.config
+    out = c.out
+    ran = 0
+    fast = _client_plain(c)
+    for argv in requests:
+        if not fast:
+            if c.closing or c.closed or c.blocked is not None or c.paused_requests is not None:
+                return ran
+            ran += 1
+            execute(c, argv)
+            fast = _client_plain(c)
+            continue
+        ran += 1
+        name = argv[0]
+        cmd = names[name] if name in names else None
+        if cmd is None or not cmd.plain or server.gate_checks is not None or server.pause_until:
+            execute(c, argv)
+            fast = _client_plain(c)
+            continue
+        arity = cmd.arity
+        if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+            execute(c, argv)
+            continue
+        c.last_cmd = cmd.fullname
+        if cmd.lock_mode != LOCK_ONE_KEY or len(argv) <= cmd.simple_key:
+            run(c, cmd, argv)
+            continue
+        i = hash(argv[cmd.simple_key]) & STRIPE_MASK
+        lock = stripe_locks[i]
+        lock.acquire()
+        if key_locks.snapshot is not None:
+            key_locks.snapshot.touch((i,))
+        dirty = stats.dirty
+        c.propagate_as = None
+        start = _perf()
+        try:
+            try:
+                result = cmd.handler(c, argv)
+            except CommandError as exc:
+                result = Error(exc.text)
+            except RecursionError:
+                result = Error("ERR reached the maximum nesting depth")
+            except Exception:
+                result = _unexpected(stats, cmd)
+            if stats.dirty != dirty and ks.propagating:
+                _propagate(c, argv)
+            if result is OK:
+                out.append(b"+OK\r\n")
+            elif result is not NO_REPLY:
+                ENCODERS[type(result)](out, result, c.resp3)
+        finally:
+            lock.release()
+        elapsed = (_perf() - start) // 1000
+        row = rows.get(cmd)
+        if row is None:
+            row = rows[cmd] = [0, 0, 0, 0]
+        row[0] += 1
+        row[1] += elapsed
+        stats.total_commands += 1
+        if type(result) is Error:
+            row[3] += 1
+            _count_error(stats, result)
+        if elapsed >= config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
+            server.slowlog.add(c, argv, elapsed)
+        if server.monitors and not cmd.skip_monitor:
+            server.feed_monitors(c, argv)
+    return ran
+
+
+def _client_plain(c):
+    """c's state lets plain commands skip the gate: replies on, authenticated, not in
+    MULTI, not subscribed, not blocked, paused or closing."""
+    if (c.reply_mode != "on" or not c.authenticated or c.in_multi or c.channels
+            or c.patterns or c.shard_channels or c.closing or c.closed
+            or c.blocked is not None or c.paused_requests is not None):
+        return False
+    c.mute = False
+    return True
+
+
+def _unexpected(stats, cmd):
+    stats.unexpected_errors += 1
+    log.warning(f"Unexpected error in '{cmd.fullname}':\n{traceback.format_exc()}")
+    return Error(f"ERR internal error while executing '{cmd.fullname}'")
+
+
 def execute(c, argv):
     """Run one request for client c (on c's loop thread) and queue its reply.
 
@@ -54,7 +159,9 @@ def execute(c, argv):
     client that is not muted, queuing a transaction or subscribed, with no gate hooks
     installed and no pause -- goes straight to run(); everything else takes the full
     gate in _execute_gated(), which makes the same decisions one check at a time."""
-    cmd = c.loop.command_names.get(argv[0])
+    names = c.loop.command_names
+    name = argv[0]
+    cmd = names[name] if name in names else None
     if (cmd is None or cmd.subcommands or c.reply_mode != "on" or not c.authenticated
             or c.in_multi or c.channels or c.patterns or c.shard_channels):
         return _execute_gated(c, argv)
@@ -176,10 +283,8 @@ def run(c, cmd, argv, locked=False):
         except RecursionError:
             result = Error("ERR reached the maximum nesting depth")
         except Exception:
-            stats.unexpected_errors += 1
-            log.warning(f"Unexpected error in '{cmd.fullname}':\n{traceback.format_exc()}")
-            result = Error(f"ERR internal error while executing '{cmd.fullname}'")
-        if stats.dirty != dirty and server.keyspace.sinks:
+            result = _unexpected(stats, cmd)
+        if stats.dirty != dirty and server.keyspace.propagating:
             _propagate(c, argv)
         if result is not NO_REPLY and not c.mute:
             if result is OK:

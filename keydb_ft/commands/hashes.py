@@ -19,6 +19,7 @@ from ..types.set import sample_members, scan_page
 from .args import INT64_MAX, INT64_MIN, to_int, to_int_or_none
 from .keys import parse_scan_options
 from .registry import command, ks
+from ..threadstate import peek
 
 HASH = dict(group="hash")
 _RW_UPDATE = [ks("RW update", 1)]
@@ -178,7 +179,7 @@ def cmd_hsetnx(c, argv):
          summary="Get the value of a hash field", complexity="O(1)", **HASH)
 def cmd_hget(c, argv):
     value = lookup_typed(c, argv[1], HashValue)
-    return None if value is None else value.get(argv[2])
+    return None if value is None else peek(value, argv[2])
 
 
 @command("hmget", -3, "readonly fast", acl="hash", keys=_RO_ACCESS, since="2.0.0",
@@ -210,7 +211,7 @@ def cmd_hlen(c, argv):
          summary="Get the length of the value of a hash field", complexity="O(1)", **HASH)
 def cmd_hstrlen(c, argv):
     value = lookup_typed(c, argv[1], HashValue)
-    return len(value.get(argv[2], b"")) if value is not None else 0
+    return len(peek(value, argv[2], b"")) if value is not None else 0
 
 
 @command("hexists", 3, "readonly fast", acl="hash", keys=_RO, since="2.0.0",
@@ -255,7 +256,7 @@ def cmd_hincrby(c, argv):
     delta = to_int(argv[3])
     key, field = argv[1], argv[2]
     value, new = _for_write(c, key)
-    old = value.get(field)
+    old = peek(value, field)
     current = 0 if old is None else to_int_or_none(old)
     if current is None:
         raise CommandError("ERR hash value is not an integer")
@@ -302,7 +303,7 @@ def cmd_hincrbyfloat(c, argv):
     if delta is _INFINITY:
         raise CommandError("ERR value is NaN or Infinity")
     value, new = _for_write(c, key)
-    old = value.get(field)
+    old = peek(value, field)
     current = Fraction(0) if old is None else parse_long_double(old)
     if current is None:
         raise CommandError("ERR hash value is not a float")

@@ -11,6 +11,7 @@ from .. import REDIS_VERSION, __version__
 from ..resp.writer import Verbatim
 from ..stats import merged, merged_commands, merged_errors
 from .registry import command
+from ..threadstate import peek
 
 DEFAULT = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu",
            "modules", "errorstats", "cluster", "keyspace", "keydb")
@@ -203,7 +204,7 @@ def render(server, names):
     providers = server.info_providers
     parts = []
     for name in names:
-        fn = providers.get(name) or SECTIONS.get(name)
+        fn = peek(providers, name) or peek(SECTIONS, name)
         if fn is None:
             continue
         title = "KeyDB" if name == "keydb" else name.capitalize()

@@ -11,6 +11,7 @@ from ..resp.writer import OK
 from ..types import copy_value, encoding_of, type_name
 from .args import INT64_MAX, glob_matcher, to_int
 from .registry import command, ks
+from ..threadstate import peek
 
 KEYSPACE = dict(group="generic")
 
@@ -114,7 +115,7 @@ def cmd_keys(c, argv):
     for i in range(STRIPES):
         exp = db.expires[i]
         for key in db.data[i]:
-            if match(key) and not (exp and exp.get(key, INT64_MAX) <= now):
+            if match(key) and not (exp and peek(exp, key, INT64_MAX) <= now):
                 out.append(key)
     return out
 

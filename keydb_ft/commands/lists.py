@@ -11,6 +11,7 @@ from ..resp.writer import NULL_ARRAY, OK
 from ..types.list import ListValue
 from .args import INT64_MAX, to_int
 from .registry import command, ks
+from ..threadstate import peek
 
 LIST = dict(group="list")
 PUSH_COMPLEXITY = ("O(1) for each element added, so O(N) to add N elements when the command "
@@ -40,7 +41,7 @@ def range_int(raw, low, message):
 
 def side(raw):
     """LEFT / RIGHT -> True for the head; ERR syntax error otherwise."""
-    where = SIDES.get(raw.lower())
+    where = peek(SIDES, raw.lower())
     if where is None:
         raise CommandError(errors.SYNTAX)
     return where

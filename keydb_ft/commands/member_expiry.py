@@ -18,6 +18,7 @@ from . import INSTALLERS
 from .args import INT64_MAX, INT64_MIN, to_int, to_int_or_none
 from .hashes import after_removal, lookup_typed
 from .registry import command, ks
+from ..threadstate import peek
 
 _KEYDB = dict(group="generic", acl="keyspace", keys=[ks("RW update", 1)], since="6.0.0",
               complexity="O(1)")
@@ -76,7 +77,7 @@ def cmd_expiremember(c, argv):
     delay = to_int(argv[3])
     if len(argv) > 5:
         raise CommandError("ERR Invalid number of arguments")
-    unit = _UNITS.get(argv[4].lower()) if len(argv) == 5 else 1000
+    unit = peek(_UNITS, argv[4].lower()) if len(argv) == 5 else 1000
     if unit is None:
         raise CommandError("ERR Invalid unit arg")
     return _expire_member(c, argv[1], argv[2], delay * unit + now_ms(), "expiremember")

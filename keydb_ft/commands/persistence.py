@@ -396,7 +396,8 @@ class _loading:
 
     def __enter__(self):
         s = self.server
-        self.sinks, s.keyspace.sinks = s.keyspace.sinks, []
+        self.sinks, s.keyspace.sinks = s.keyspace.sinks, ()
+        s.keyspace.sinks_changed()
         self.expire, s.active_expire_enabled = s.active_expire_enabled, False
         self.gate = s.gate_checks
         prev = self.gate
@@ -412,6 +413,7 @@ class _loading:
     def __exit__(self, *exc):
         s = self.server
         s.keyspace.sinks = self.sinks
+        s.keyspace.sinks_changed()
         s.active_expire_enabled = self.expire
         s.gate_checks = self.gate
         s.loading = False

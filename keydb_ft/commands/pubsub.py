@@ -4,6 +4,7 @@ PUBLISH / SPUBLISH and PUBSUB introspection, over keydb_ft.pubsub.PubSub."""
 from ..config import ConfigError
 from ..pubsub import PubSub, parse_event_flags
 from ..resp.writer import Push
+from ..threadstate import peek
 from . import INSTALLERS
 from .args import glob_matcher
 from .dispatch import NO_REPLY
@@ -147,7 +148,7 @@ def _numsub(c, argv, table):
     out = []
     with ps.lock:
         for name in argv[2:]:
-            out += [name, len(getattr(ps, table).get(name, ()))]
+            out += [name, len(peek(getattr(ps, table), name, ()))]
     return out
 
 

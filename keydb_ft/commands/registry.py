@@ -28,6 +28,11 @@ INTERNAL_FLAGS = {
 }
 # How the dispatcher locks for a command (Command.lock_mode)
 LOCK_ONE_KEY, LOCK_KEYS, LOCK_ALL, LOCK_NONE = range(4)
+# commands in these categories, or with these flags, may change the calling client's or
+# the server's state; every other command is "plain" (Command.plain)
+_STATEFUL_CATEGORIES = frozenset(("connection", "pubsub", "transaction", "blocking",
+                                  "scripting", "admin", "dangerous"))
+_STATEFUL_FLAGS = frozenset(("noscript", "no_multi", "blocking", "pubsub", "admin"))
 
 ACL_CATEGORIES = ("keyspace", "read", "write", "set", "sortedset", "list", "hash", "string",
                   "bitmap", "hyperloglog", "geo", "stream", "pubsub", "admin", "fast",
@@ -91,7 +96,7 @@ class Command:
                  "subcommands", "parent", "group", "since", "summary", "complexity",
                  "legacy_range", "simple_key", "movable", "getkeys", "deprecated", "doc_flags",
                  "replaced_by", "write", "denyoom", "readonly", "skip_slowlog", "skip_monitor",
-                 "id", "keyflags", "lock_mode", "info_arity")
+                 "id", "keyflags", "lock_mode", "info_arity", "plain")
 
     def __init__(self, name, arity, flags, acl, keys, tips, handler, parent, doc):
         self.name = name
@@ -136,6 +141,12 @@ class Command:
             self.lock_mode = LOCK_KEYS
         else:
             self.lock_mode = LOCK_NONE
+        # plain: cannot change the calling client's state (db, MULTI, subscriptions, auth,
+        # reply mode, blocked, closing) or the server's gates, so dispatch.run_batch can
+        # run a run of plain commands after checking the client once
+        self.plain = (handler is not None and not parent
+                      and not _STATEFUL_CATEGORIES.intersection(self.acl_categories())
+                      and not _STATEFUL_FLAGS.intersection(self.flags))
 
     # -- keys ---------------------------------------------------------------------------
     def key_positions(self, argv):
@@ -313,6 +324,7 @@ def command(name, arity, flags="", acl="", keys=(), tips=(), **doc):
                 COMMANDS[container.encode()] = parent
             cmd = Command(sub, arity, flags, acl, keys, tips, handler, parent, doc)
             parent.subcommands[sub.encode()] = cmd
+            parent.plain = False
         else:
             cmd = Command(name, arity, flags, acl, keys, tips, handler, None, doc)
             existing = COMMANDS.get(name.encode())

@@ -11,6 +11,7 @@ from .args import to_float, to_int
 from .dispatch import NO_REPLY
 from .keys import help_lines
 from .registry import command
+from ..threadstate import peek
 
 SERVER = dict(group="server")
 
@@ -172,7 +173,7 @@ def cmd_debug(c, argv):
     if mode == "no" or (mode == "local" and not c.local):
         raise CommandError(errors.DEBUG_DISABLED)
     sub = argv[1].lower()
-    handler = DEBUG_SUBCOMMANDS.get(sub)
+    handler = peek(DEBUG_SUBCOMMANDS, sub)
     if handler is None:
         raise CommandError("ERR unknown subcommand or wrong number of arguments for "
                            f"'{argv[1].decode('utf-8', 'replace')}'. Try DEBUG HELP.")

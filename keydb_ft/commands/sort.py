@@ -19,6 +19,7 @@ from ..types import is_string, type_name
 from ..types.list import ListValue
 from .args import to_int
 from .registry import command, ks
+from ..threadstate import peek
 
 SCORE_ERR = "ERR One or more scores can't be converted into double"
 _SORTABLE = ("list", "set", "zset")
@@ -109,7 +110,7 @@ def sort_keys(argv):
         word = argv[i].lower()
         if word == b"store" and i + 1 < n:
             store = i + 1
-        i += 1 + skip.get(word, 0)
+        i += 1 + peek(skip, word, 0)
     if store is not None:
         positions.append(store)
     return positions
@@ -128,7 +129,7 @@ def lookup_pattern(db, pattern, element):
         return None
     if field is None:
         return value if is_string(value) else None
-    return value.get(field) if type_name(value) == "hash" else None
+    return peek(value, field) if type_name(value) == "hash" else None
 
 
 # -- strtod --------------------------------------------------------------------------------
@@ -311,7 +312,7 @@ def _sort(c, argv, readonly):
         dirty = stats.dirty
         result = run_sort(c, argv[1], spec)
         keyspace = c.server.keyspace
-        if stats.dirty != dirty and keyspace.sinks:
+        if stats.dirty != dirty and keyspace.propagating:
             for effect in c.propagate_as or ():
                 keyspace.propagate(c.db.id, effect)
         c.propagate_as = []     # propagated while the stripes are held

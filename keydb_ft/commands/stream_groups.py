@@ -13,6 +13,7 @@ from .args import to_int
 from .registry import command, ks
 from .streams import (STREAM, bump_dirty, error_with, find_group, get_stream,
                       range_end, range_start, stream_id)
+from ..threadstate import peek
 
 LONG_MAX = (1 << 63) - 1
 
@@ -78,7 +79,7 @@ def _history(stream, consumer, start, count, now):
     for sid in consumer.pending_ids(start):
         if count and len(out) >= count:
             break
-        pair = stream.entries.get(sid)
+        pair = peek(stream.entries, sid)
         if pair is None:
             out.append([format_id(sid), NULL_ARRAY])
             continue
@@ -283,7 +284,7 @@ def cmd_xpending(c, argv):
     start, end = range_start(argv[at]), range_end(argv[at + 1])
     _stream, group = _stream_and_group(c, argv, read=True)
     if at + 3 < n:
-        consumer = group.consumers.get(argv[at + 3])
+        consumer = peek(group.consumers, argv[at + 3])
         if consumer is None:
             return []
         sids = consumer.pending_ids(start, end)
@@ -397,7 +398,7 @@ def cmd_xclaim(c, argv):
         group.last_id = last
     when = now if when < 0 or when > now else when
     for sid in sids:
-        nack = group.pel.get(sid)
+        nack = peek(group.pel, sid)
         if not stream.exists(sid):
             if nack is not None:
                 claim.drop(sid, nack)
@@ -567,7 +568,7 @@ def cmd_xinfo_stream(c, argv):
          **_XI)
 def cmd_xinfo_consumers(c, argv):
     stream = _info_target(c, argv)
-    group = stream.groups.get(argv[3]) if stream.groups else None
+    group = peek(stream.groups, argv[3]) if stream.groups else None
     if group is None:
         raise error_with(errors.NOGROUP_FOR_KEY, argv[3], argv[2])
     now = now_ms()

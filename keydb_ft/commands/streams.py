@@ -16,6 +16,7 @@ from ..resp.writer import NULL_ARRAY, OK, PairMap
 from ..types.stream import (MAX_ID, U64, StreamIDError, StreamValue, format_id, parse_id)
 from .args import to_int
 from .registry import command, ks
+from ..threadstate import peek
 
 STREAM = dict(group="stream")
 _ADD_ERRORS = {"small": errors.XADD_ID_SMALL, "exhausted": errors.XADD_EXHAUSTED,
@@ -68,7 +69,7 @@ def bump_dirty(count=1):
 
 
 def find_group(stream, name):
-    return stream.groups.get(name) if stream is not None and stream.groups else None
+    return peek(stream.groups, name) if stream is not None and stream.groups else None
 
 
 # -- XADD / XTRIM ---------------------------------------------------------------------------

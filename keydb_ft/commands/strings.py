@@ -8,6 +8,7 @@ from ..types import is_string
 from ..types import longdouble
 from .args import INT64_MAX, INT64_MIN, expire_at_ms, to_int
 from .registry import command, ks
+from ..threadstate import peek
 
 RW_ACCESS_UPDATE = ks("RW access update", 1)
 RO_ACCESS = ks("RO access", 1)
@@ -51,7 +52,7 @@ def parse_set_options(argv, start, command_name):
     i, n = start, len(argv)
     while i < n:
         word = argv[i].lower()
-        flag = _SET_FLAGS.get(word)
+        flag = peek(_SET_FLAGS, word)
         if flag == "nx" and "xx" not in flags:
             flags.add(flag)
         elif flag == "xx" and "nx" not in flags:

@@ -34,6 +34,7 @@ from ..types.zset import ZSetValue
 from .args import INT64_MAX, to_int
 from .keys import parse_scan_options
 from .registry import command, ks
+from ..threadstate import peek
 
 ZSET = dict(group="sorted-set")
 RW_UPDATE = ks("RW update", 1)
@@ -208,7 +209,7 @@ def _zadd(c, argv, flags):
     i, n, ch = 2, len(argv), False
     while i < n:
         word = argv[i].lower()
-        bit = _ZADD_WORDS.get(word)
+        bit = peek(_ZADD_WORDS, word)
         if bit:
             flags |= bit
         elif word == b"ch":

@@ -45,6 +45,7 @@ from ..errors import CommandError
 from ..locks.striped import MASK, STRIPES
 from ..log import log
 from ..resp.writer import NULL_ARRAY, Error
+from ..threadstate import peek
 
 _FOREVER_MS = 1 << 62       # longer timeouts overflow Redis's deadline: they never fire
 
@@ -69,7 +70,7 @@ class BlockingIndex:
     """The keys clients wait on, per stripe (see the module docstring)."""
 
     def __init__(self):
-        self.waiting = [{} for _ in range(STRIPES)]
+        self.waiting = tuple({} for _ in range(STRIPES))   # a tuple: read by every write
 
     def register(self, w):
         dbid = w.db.id
@@ -95,7 +96,7 @@ class BlockingIndex:
 
     def signal(self, db, key):
         """key (in db) may be servable now: wake its first waiter (key's stripe held)."""
-        queue = self.waiting[hash(key) & MASK].get((db.id, key))
+        queue = peek(self.waiting[hash(key) & MASK], (db.id, key))
         if queue:
             _wake(next(iter(queue)), key)
 
@@ -104,7 +105,7 @@ class BlockingIndex:
         i = hash(key) & MASK
         if key not in w.db.data[i]:
             return
-        queue = iter(self.waiting[i].get((w.db.id, key), ()))
+        queue = iter(peek(self.waiting[i], (w.db.id, key), ()))
         for waiter in queue:
             if waiter is w:
                 following = next(queue, None)
@@ -207,7 +208,7 @@ def _attempt(w, key):
         log.warning(f"Unexpected error in '{c.last_cmd}':\n{traceback.format_exc()}")
         reply = Error(f"ERR internal error while executing '{c.last_cmd}'")
     ks = c.server.keyspace
-    if reply is not None and stats.dirty != dirty and ks.sinks:
+    if reply is not None and stats.dirty != dirty and ks.propagating:
         for effect in c.propagate_as or ():
             ks.propagate(w.db.id, effect)
     return reply
@@ -258,7 +259,7 @@ def _count_failure(c, text):
     from ..commands.dispatch import _count_error
     from ..commands.registry import COMMANDS
     stats = c.loop.stats
-    row = stats.commands.get(COMMANDS.get(c.last_cmd.encode()))
+    row = stats.commands.get(peek(COMMANDS, c.last_cmd.encode()))
     if row is not None:
         row[3] += 1
     _count_error(stats, text)

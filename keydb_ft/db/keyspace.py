@@ -14,7 +14,7 @@ import time
 from threading import get_ident
 
 from ..locks import STRIPES
-from ..threadstate import PerThread
+from ..threadstate import PerThread, peek
 from ..locks.striped import MASK, leaf_lock
 from ..types.member_expiry import EXPIRING
 from .member_expiry import purge_due
@@ -52,21 +52,23 @@ class Database:
 
     def __init__(self, index, keyspace):
         self.id = index
-        self.data = [{} for _ in range(STRIPES)]
-        self.expires = [{} for _ in range(STRIPES)]
+        # tuples, not lists: see the note on shared containers in docs/architecture.md
+        self.data = tuple({} for _ in range(STRIPES))
+        self.expires = tuple({} for _ in range(STRIPES))
         self.ks = keyspace
 
     # -- reads ------------------------------------------------------------------------
     def lookup(self, key):
         """The live value of key, or None. Deletes the key if it has expired."""
         i = hash(key) & MASK
-        value = self.data[i].get(key)
+        data = self.data[i]
+        if key not in data:            # not data.get(): see threadstate.peek
+            return None
+        value = data[key]
         if value is not None:
             exp = self.expires[i]
-            if exp:
-                when = exp.get(key)
-                if when is not None and when <= now_ms() and self._expire_now(i, key):
-                    return None
+            if exp and key in exp and exp[key] <= now_ms() and self._expire_now(i, key):
+                return None
             if value.__class__ in EXPIRING and value.member_expires is not None:
                 return purge_due(self, i, key, value)    # members with a TTL (KeyDB)
         return value
@@ -86,7 +88,7 @@ class Database:
 
     def get_expire(self, key):
         """Absolute expiry in ms, or None."""
-        return self.expires[hash(key) & MASK].get(key)
+        return peek(self.expires[hash(key) & MASK], key)
 
     def _expire_now(self, i, key):
         """Delete an expired key (returns False on a replica, where the master decides)."""
@@ -196,7 +198,8 @@ class Keyspace:
         self.watched = {}            # (db id, key) -> set of clients; under watch_lock
         self.is_replica = False
         self.replica_expire = False
-        self.sinks = []              # propagation sinks (AOF, replication); frozen at start
+        self.sinks = ()              # propagation sinks (AOF, replication); set at start
+        self.propagating = False     # some sink takes effects now (see sinks_changed)
         self.snapshot = None         # the running snapshot epoch (persistence/snapshot.py)
         self.notify_hook = None      # set by pub/sub when notify-keyspace-events is on
         self.delete_hooks = []       # called when a key goes away (member expiry index)
@@ -211,7 +214,7 @@ class Keyspace:
     def unwatch_all(self, client, keys):
         with self.watch_lock:
             for k in keys:
-                clients = self.watched.get(k)
+                clients = peek(self.watched, k)
                 if clients is not None:
                     clients.discard(client)
                     if not clients:
@@ -219,7 +222,7 @@ class Keyspace:
 
     def touch_watched(self, dbid, key):
         with self.watch_lock:
-            for client in self.watched.get((dbid, key), ()):
+            for client in peek(self.watched, (dbid, key), ()):
                 client.dirty_cas = True
 
     def touch_all_watched(self, dbid=None):
@@ -239,6 +242,14 @@ class Keyspace:
         hook = self.notify_hook
         if hook is not None:
             hook(dbid, type_class, event, key)
+
+    def sinks_changed(self):
+        """A sink was added, suspended or switched on/off. Writers check `propagating`
+        (one attribute) before building effects to propagate: an AOF that exists but is
+        off must cost a write nothing. A sink goes live only with every stripe held (a
+        rewrite's epoch) or before the loops start, so no write it should see misses it;
+        a sink switched off ignores what it is still fed."""
+        self.propagating = any(sink.live() for sink in self.sinks)
 
     def propagate(self, dbid, argv):
         for sink in self.sinks:

@@ -19,6 +19,7 @@ import time
 from ..locks import STRIPES
 from ..locks.striped import MASK
 from ..types.member_expiry import EXPIRING
+from ..threadstate import peek
 
 
 def now_ms():
@@ -27,12 +28,12 @@ def now_ms():
 
 class MemberIndex:
     def __init__(self):
-        self.stripes = [{} for _ in range(STRIPES)]
+        self.stripes = tuple({} for _ in range(STRIPES))   # a tuple: read by every loop
         self.cursor = 0                   # the cron's position; cron thread only
 
     def add(self, db, i, key):
         by_db = self.stripes[i]
-        keys = by_db.get(db.id)
+        keys = peek(by_db, db.id)
         if keys is None:
             keys = by_db[db.id] = set()
         keys.add(key)
@@ -40,7 +41,7 @@ class MemberIndex:
     def discard(self, db, i, key):
         by_db = self.stripes[i]
         if by_db:
-            keys = by_db.get(db.id)
+            keys = peek(by_db, db.id)
             if keys is not None:
                 keys.discard(key)
                 if not keys:
@@ -146,7 +147,7 @@ def active_cycle(server, index):
 def _visit(db, i, keys, index):
     data = db.data[i]
     for key in list(keys):
-        value = data.get(key)
+        value = peek(data, key)
         if value is None or type(value) not in EXPIRING or value.member_expires is None:
             index.discard(db, i, key)
         else:

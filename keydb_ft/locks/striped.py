@@ -19,7 +19,9 @@ def stripe_of(key):
 class KeyLocks:
     def __init__(self):
         self.global_lock = RankedLock(0, "global-key-lock")
-        self.stripes = [RankedLock(i + 1, f"stripe-{i}") for i in range(STRIPES)]
+        # a tuple: indexing a list another thread created takes the list's lock in the
+        # free-threaded interpreter (see docs/architecture.md)
+        self.stripes = tuple(RankedLock(i + 1, f"stripe-{i}") for i in range(STRIPES))
         self.all = tuple(range(STRIPES))
         self.snapshot = None    # persistence/snapshot.py: captures a stripe on first take
 

@@ -134,8 +134,8 @@ class AofSink:
         self.buf_lock = leaf_lock(61, "aof-buffer")
         self.write_lock = leaf_lock(60, "aof-write")
         self.tls = PerThread(lambda: SimpleNamespace(fed=0, tx=None, depth=0))
-        self.on = False
-        self.loading = False
+        self._on = False
+        self._loading = False
         self.buf = []
         self.buf_bytes = 0
         self.seq = 0
@@ -156,6 +156,29 @@ class AofSink:
         self.thread = None
         self.stopping = threading.Event()
         self.policy = server.config.appendfsync
+
+    # on / loading decide whether writes reach this sink; the keyspace is told of each
+    # change so that its `propagating` flag follows
+    @property
+    def on(self):
+        return self._on
+
+    @on.setter
+    def on(self, value):
+        self._on = value
+        self.server.keyspace.sinks_changed()
+
+    @property
+    def loading(self):
+        return self._loading
+
+    @loading.setter
+    def loading(self, value):
+        self._loading = value
+        self.server.keyspace.sinks_changed()
+
+    def live(self):
+        return self._on and not self._loading
 
     # -- the sink protocol (stripes held) ------------------------------------------------
     def feed(self, dbid, argv):

@@ -32,7 +32,8 @@ class AofManager:
         self.server = server
         self.rdb = rdb
         self.sink = AofSink(server)
-        server.keyspace.sinks.append(self.sink)
+        server.keyspace.sinks += (self.sink,)
+        server.keyspace.sinks_changed()
         server.aof = self
         self.rewrite_started = None
         self.rewrite_scheduled = False

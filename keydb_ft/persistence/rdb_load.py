@@ -298,9 +298,8 @@ def install(server, loaded):
         hook(ks.dbs)
     for db in ks.dbs:
         data, exps = loaded.data[db.id], loaded.expires[db.id]
-        for i in range(STRIPES):
-            db.data[i] = data[i] if data is not None else {}
-            db.expires[i] = exps[i] if exps is not None else {}
+        db.data = tuple(data) if data is not None else tuple({} for _ in range(STRIPES))
+        db.expires = tuple(exps) if exps is not None else tuple({} for _ in range(STRIPES))
         ks.touch_all_watched(db.id)
     for dbid, key in loaded.member_ttl_keys:
         index_key(ks.dbs[dbid], key)

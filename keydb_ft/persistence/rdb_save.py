@@ -22,6 +22,7 @@ strings); strings whose bytes look random are left raw without trying.
 """
 
 from . import rdbconst as C
+from ..threadstate import peek
 from .listpack import encode_entry, strict_int64
 from .intset import encode_intset
 from .rdbformat import Writer, encode_int_string, encode_length
@@ -67,7 +68,7 @@ def lzf_compress(src, max_out):
     end = n - 2
     while ip < end:
         tri = src[ip:ip + 3]
-        ref = table.get(tri)
+        ref = table.get(tri)            # a local table: dict.get is safe here
         table[tri] = ip
         if ref is not None and ip - ref <= 8192:
             length = 3
@@ -258,7 +259,7 @@ def save_hash(w, key, value, opts):
 def save_hash_metadata(w, key, value, opts):
     """Redis 7.4's RDB_TYPE_HASH_METADATA (DUMP of a hash with field TTLs, RDB 12)."""
     expires = value.member_expires
-    whens = [expires.get(f) or 0 for f in value]
+    whens = [expires.get(f) or 0 for f in value]       # MemberExpiry.get
     live = [x for x in whens if x]
     minimum = min(live) if live else 0
     w.buf.append(C.RDB_TYPE_HASH_METADATA)
@@ -346,7 +347,7 @@ class UnsupportedValue(Exception):
 
 def save_value(w, key, value, opts):
     """Type byte, key (unless None) and body of value."""
-    enc = _ENCODERS.get(type(value))
+    enc = peek(_ENCODERS, type(value))
     if enc is None:
         raise UnsupportedValue(f"no RDB encoder for {type(value).__name__}")
     enc(w, key, value, opts)
@@ -357,7 +358,7 @@ def save_key(w, key, value, expire_ms, opts):
     if expire_ms is not None:
         w.buf.append(C.RDB_OPCODE_EXPIRETIME_MS)
         w.buf += expire_ms.to_bytes(8, "little", signed=True)
-    enc = _ENCODERS.get(type(value))
+    enc = peek(_ENCODERS, type(value))
     if enc is None:
         raise UnsupportedValue(f"no RDB encoder for {type(value).__name__}")
     enc(w, key, value, opts)

@@ -18,6 +18,7 @@ The stream writer (write_stream) mirrors the reader for RDB_TYPE_STREAM_LISTPACK
 from dataclasses import dataclass, field
 
 from . import rdbconst as C
+from ..threadstate import peek
 from .intset import decode_intset
 from .listpack import decode_listpack, encode_listpack, entry_bytes
 from .formaterror import RDBFormatError
@@ -364,7 +365,7 @@ _READERS = {
 
 def read_object(r: Reader, rdbtype: int):
     """Decode one object body of type `rdbtype` (see the module docstring)."""
-    reader = _READERS.get(rdbtype)
+    reader = peek(_READERS, rdbtype)
     if reader is None:
         raise r.error(f"unknown RDB object type {rdbtype}", r.pos - 1)
     return reader(r, rdbtype)

@@ -259,7 +259,7 @@ def split_args(line):
                     i += 3
                 elif c == 92 and i + 1 < n:
                     i += 1
-                    current += _ESCAPES.get(line[i], bytes((line[i],)))
+                    current += _ESCAPES[line[i]] if line[i] in _ESCAPES else bytes((line[i],))
                 elif c == 34:
                     if i + 1 < n and line[i + 1] not in b" \t\n\r\v\f":
                         return None

@@ -90,16 +90,8 @@ def _bulk(out, value, resp3):
         out.append(b"\r\n")
 
 
-_STATUS = {}
-
-
 def _simple(out, value, resp3):
-    data = _STATUS.get(value)
-    if data is None:
-        data = b"+" + value.encode() + b"\r\n"
-        if len(_STATUS) < 64:
-            _STATUS[value] = data
-    out.append(data)
+    out.append(b"+" + value.encode() + b"\r\n")
 
 
 def _error(out, value, resp3):

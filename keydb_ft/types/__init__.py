@@ -4,6 +4,8 @@ A string value is bytes (or a bytearray once APPEND / SETRANGE grew it in place)
 other type is a class that registers its TYPE name with register_type().
 """
 
+from ..threadstate import peek
+
 TYPE_NAMES = {bytes: "string", bytearray: "string"}
 
 
@@ -13,7 +15,7 @@ def register_type(cls, name):
 
 
 def type_name(value):
-    return TYPE_NAMES.get(type(value), "none")
+    return peek(TYPE_NAMES, type(value), "none")
 
 
 def is_string(value):
@@ -47,7 +49,7 @@ ENCODERS[bytes] = ENCODERS[bytearray] = _string_encoding
 
 
 def encoding_of(value, config):
-    fn = ENCODERS.get(type(value))
+    fn = peek(ENCODERS, type(value))
     return fn(value, config) if fn else "unknown"
 
 

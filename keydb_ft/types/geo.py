@@ -54,6 +54,7 @@ import heapq
 import math
 from dataclasses import dataclass
 from typing import Callable, Iterable, NamedTuple
+from ..threadstate import peek
 
 LON_MIN = -180.0
 LON_MAX = 180.0
@@ -89,7 +90,7 @@ def unit_to_meters(name: str | bytes) -> float | None:
     """Metres per unit for m/km/ft/mi (ASCII case-insensitive), else None."""
     if isinstance(name, str):
         name = name.encode("utf-8", "surrogateescape")
-    return UNIT_TO_METERS.get(name.lower())
+    return peek(UNIT_TO_METERS, name.lower())
 
 
 # ---------------------------------------------------------- C number casts

@@ -47,6 +47,7 @@ import struct
 from itertools import islice
 
 from . import hll_sparse as sparse
+from ..threadstate import peek
 
 WRONGTYPE_ERR = "WRONGTYPE Key is not a valid HyperLogLog string value."
 INVALIDOBJ_ERR = "INVALIDOBJ Corrupted HLL object detected"
@@ -469,7 +470,7 @@ def debug(subcommand, value):
     if value is None:
         raise HllError(NO_KEY_ERR)
     _checked(value)
-    handler = _DEBUG.get(name.lower())
+    handler = peek(_DEBUG, name.lower())
     if handler is None:
         raise HllError("ERR Unknown PFDEBUG subcommand '%s'" % name)
     return handler(value)

@@ -19,6 +19,7 @@ keyspace event (type class, name) it fires.
 """
 
 import heapq
+from ..threadstate import peek
 
 EXPIRING = {}     # container class -> (removal command, event type class, event name)
 
@@ -43,7 +44,7 @@ class MemberExpiry:
         return len(self.when)
 
     def get(self, member):
-        return self.when.get(member)
+        return peek(self.when, member)
 
     def set(self, member, when_ms):
         self.when[member] = when_ms
@@ -60,7 +61,7 @@ class MemberExpiry:
         heap, when = self.heap, self.when
         while heap:
             ms, member = heap[0]
-            if when.get(member) == ms:
+            if peek(when, member) == ms:
                 return ms
             heapq.heappop(heap)
         return None
@@ -71,7 +72,7 @@ class MemberExpiry:
         due = []
         while heap and heap[0][0] <= now_ms:
             ms, member = heapq.heappop(heap)
-            if when.get(member) == ms:
+            if peek(when, member) == ms:
                 del when[member]
                 due.append(member)
         return due
@@ -99,7 +100,7 @@ def set_member_expire(value, member, when_ms):
 def member_expire(value, member):
     """The member's absolute expiry time in ms, or None."""
     expires = value.member_expires
-    return None if expires is None else expires.get(member)
+    return None if expires is None else expires.get(member)     # MemberExpiry.get
 
 
 def persist_member(value, member):

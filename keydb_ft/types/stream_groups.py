@@ -16,6 +16,7 @@ no tombstone, and is estimated from the stream's counters otherwise (or unknown,
 from bisect import bisect_left, bisect_right, insort
 
 from .stream import MAX_ID
+from ..threadstate import peek
 
 INVALID_READ = -1               # SCG_INVALID_ENTRIES_READ
 
@@ -54,7 +55,7 @@ class Group:
     # -- consumers ----------------------------------------------------------------------
     def consumer(self, name, now, create=True):
         """(consumer, created): looked up with its seen-time refreshed, or created."""
-        consumer = self.consumers.get(name)
+        consumer = peek(self.consumers, name)
         if consumer is not None:
             consumer.seen_time = now
             return consumer, False
@@ -94,7 +95,7 @@ class Group:
             insort(ids, sid)
 
     def ack(self, sid):
-        nack = self.pel.get(sid)
+        nack = peek(self.pel, sid)
         if nack is None:
             return False
         self._pel_remove(sid)
@@ -103,7 +104,7 @@ class Group:
 
     def assign(self, sid, consumer, now):
         """Deliver sid to consumer: a new Nack, or an existing one moved and reset."""
-        nack = self.pel.get(sid)
+        nack = peek(self.pel, sid)
         if nack is None:
             nack = Nack(consumer, now)
             self._pel_add(sid, nack)
@@ -131,7 +132,7 @@ class Group:
 
     def load_pending(self, sid, consumer_name, delivery_time, delivery_count, seen_time=0):
         """RDB loading: a PEL entry owned by consumer_name (created if needed)."""
-        consumer = self.consumers.get(consumer_name)
+        consumer = peek(self.consumers, consumer_name)
         if consumer is None:
             consumer = self.consumers[consumer_name] = Consumer(consumer_name, seen_time)
         nack = Nack(consumer, delivery_time)

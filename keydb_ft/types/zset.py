@@ -48,6 +48,7 @@ from sortedcontainers import SortedList
 
 from . import register_encoding, register_type
 from .member_expiry import copy_expires, register_member_expiry
+from ..threadstate import peek
 
 NX, XX, GT, LT, INCR = 1, 2, 4, 8, 16
 ADDED, UPDATED, UNCHANGED, SKIPPED = "added", "updated", "unchanged", "skipped"
@@ -108,7 +109,7 @@ class ZSetValue:
 
     # -- members ------------------------------------------------------------------------
     def score(self, member):
-        return self.scores.get(member)
+        return peek(self.scores, member)
 
     def has_member(self, member):
         return member in self.scores
@@ -140,7 +141,7 @@ class ZSetValue:
     def add(self, member, score, flags=0, max_entries=INF, max_value=INF):
         """ZADD for one pair: (outcome, resulting score or None when SKIPPED). A new
         member past the listpack limits turns the encoding to skiplist first."""
-        current = self.scores.get(member)
+        current = peek(self.scores, member)
         if current is None:
             if flags & XX:
                 return SKIPPED, None
@@ -163,7 +164,7 @@ class ZSetValue:
 
     # -- order --------------------------------------------------------------------------
     def rank(self, member):
-        score = self.scores.get(member)
+        score = peek(self.scores, member)
         return None if score is None else self.order.bisect_left((score, member))
 
     def entry(self, index):
@@ -329,7 +330,7 @@ class ZSetValue:
         out = []
         budget = count * 10
         while True:
-            for member in buckets.get(cursor & mask, ()):
+            for member in peek(buckets, cursor & mask, ()):
                 out.append((member, self.scores[member]))
             cursor = _next_cursor(cursor, mask)
             budget -= 1
@@ -420,7 +421,7 @@ def union(sources, weights, aggregate="sum"):
     for src, weight in _by_size(sources, weights):
         for member, score in src.pairs():
             value = _weighted(score, weight)
-            old = acc.get(member)
+            old = peek(acc, member)
             acc[member] = value if old is None else combine(old, value)
     return acc
 
