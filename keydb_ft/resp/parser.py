@@ -47,6 +47,21 @@ def _read_int(buf, start, end):
 _DIGITS = [len(str(n)) for n in range(1 << 16)]      # decimal digits of a length
 
 
+def _one_request(data):
+    """[argv] when data is exactly one canonical multibulk request whose arguments hold
+    no CRLF (the usual unpipelined request), else None. Splitting on CRLF lines the
+    headers up with the arguments, and the headers must be exactly the canonical
+    '*N' / '$len' of those arguments (so no sign, no leading zero, no other type)."""
+    parts = data.split(b"\r\n")
+    n = len(parts)
+    if n & 1 or n < 4 or parts[-1]:
+        return None
+    args = parts[2:n:2]
+    if parts[0] != b"*%d" % len(args) or parts[1:n - 1:2] != [b"$%d" % len(a) for a in args]:
+        return None
+    return [args]
+
+
 class RequestParser:
     __slots__ = ("chunks", "size", "need", "max_bulk", "unauthenticated", "ready", "reader",
                  "error")
@@ -66,7 +81,10 @@ class RequestParser:
             return False
         self.size += len(data)
         if not self.chunks and data[:1] == b"*" and not self.unauthenticated:
-            requests = self._fast(data)
+            if b"\r\n*" in data:          # likely several requests: hiredis
+                requests = self._fast(data)
+            else:                          # likely one: a split is cheaper
+                requests = _one_request(data)
             if requests is not None:
                 if self.ready is None:
                     self.ready = requests
