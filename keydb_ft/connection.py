@@ -16,8 +16,8 @@ READ_SIZE = 64 * 1024
 
 class Client:
     # Slots: the dispatcher reads a dozen of these per command, and a slot load is about a
-    # third cheaper than an instance-dict load in the free-threaded interpreter. __dict__
-    # stays for attributes other modules attach.
+    # quarter cheaper than an instance-dict load in the free-threaded interpreter (33 vs
+    # 44 ns measured). __dict__ stays for attributes other modules attach.
     __slots__ = ("server", "loop", "sock", "fd", "id", "addr", "laddr", "local", "name",
                  "lib_name", "lib_ver", "db", "resp3", "authenticated", "user", "parser",
                  "out", "out_pending", "write_armed", "closing", "closed", "kill_requested",

@@ -3,8 +3,8 @@
 Loop-owned: the epoll set, the handlers and clients dicts, timers and stats. Other
 threads talk to a loop only through post(), which appends to the mailbox deque and wakes
 the loop through its socketpair (at most one wake byte in flight, guarded by
-wake_pending). The loop uses select.epoll directly: the selectors module's per-event
-bookkeeping cost more than the rest of an unpipelined GET's dispatch.
+wake_pending). The loop uses select.epoll directly, with an fd -> handler dict, instead
+of the selectors module's Python-level key objects per ready socket.
 """
 
 import heapq

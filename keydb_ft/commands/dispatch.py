@@ -57,7 +57,9 @@ def run_batch(c, requests):
     of per command, and with the single-stripe lock, the handler, the reply and the
     statistics inline. What another thread may change between two commands (gate hooks,
     CLIENT PAUSE, MONITOR, propagation, the slowlog threshold) is still read per
-    command. Anything else goes through execute()."""
+    command. Anything else goes through execute(). The sequence from the lock to the
+    statistics is run()'s, written out again because a call per command costs more
+    than the duplication: change the two together."""
     loop = c.loop
     names = loop.command_names
     stats = loop.stats
@@ -250,7 +252,8 @@ def _resume(c):
 
 
 def run(c, cmd, argv, locked=False):
-    """Execute cmd under the locks of its keys (unless the caller holds them)."""
+    """Execute cmd under the locks of its keys (unless the caller holds them).
+    run_batch() repeats this sequence inline for plain single-key commands."""
     stats = c.loop.stats
     server = c.server
     lock = stripes = None

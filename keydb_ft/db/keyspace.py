@@ -247,8 +247,9 @@ class Keyspace:
         """A sink was added, suspended or switched on/off. Writers check `propagating`
         (one attribute) before building effects to propagate: an AOF that exists but is
         off must cost a write nothing. A sink goes live only with every stripe held (a
-        rewrite's epoch) or before the loops start, so no write it should see misses it;
-        a sink switched off ignores what it is still fed."""
+        rewrite's epoch), at start-up, or as loading ends (clients' writes were refused
+        until then), so no write it should see misses it; a sink switched off ignores
+        what it is still fed."""
         self.propagating = any(sink.live() for sink in self.sinks)
 
     def propagate(self, dbid, argv):
