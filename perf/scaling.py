@@ -64,11 +64,11 @@ def main():
                            add_cmdline_args=lambda cmd, a: cmd.extend(["--ports", a.ports]))
     runner.argparser.add_argument("--ports", default="")
     servers = {}
-    if "--worker" not in sys.argv:       # the parent starts one server per thread count
-        servers = {t: Server("keydb", t) for t in thread_counts()}
-        sys.argv += ["--ports", ",".join(f"{t}={s.port}" for t, s in servers.items())]
-    args = runner.parse_args()
-    try:
+    try:        # pyperf may exit anywhere (e.g. in parse_args when -o exists): stop them all
+        if "--worker" not in sys.argv:       # the parent starts one server per thread count
+            servers = {t: Server("keydb", t) for t in thread_counts()}
+            sys.argv += ["--ports", ",".join(f"{t}={s.port}" for t, s in servers.items())]
+        args = runner.parse_args()
         for item in args.ports.split(","):
             threads, port = item.split("=")
             runner.bench_time_func(f"set-threads-{threads}", bench, int(port))
