@@ -141,6 +141,7 @@ OPTIONS = [
     Option("active-expire-effort", "int", 1, 1, 10),
     # keydb-ft: seconds between cycle collections (automatic collection is off; see gcpolicy)
     Option("gc-interval-seconds", "int", 300, 0, 2 ** 31 - 1),
+    Option("shared-objects-immortal", "bool", True, mutable=False),
     # persistence
     Option("save", "string", "3600 1 300 100 60 10000"),
     Option("dbfilename", "string", "dump.rdb"),

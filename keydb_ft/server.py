@@ -269,6 +269,11 @@ class Server:
         for ext in self.extensions:
             ext.start(self)
         self.gc_policy.start()           # after loading: freeze the loaded dataset
+        if cfg.shared_objects_immortal:  # before the loops exist (keydb_ft/immortal.py)
+            from .immortal import immortalize
+            count = immortalize(self)
+            log.verbose(f"{count} shared objects made immortal" if count else
+                        "shared-objects-immortal: not supported by this interpreter")
         for loop in self.loops:
             loop.start()
         self.cron = threading.Thread(target=self._cron, name="cron", daemon=True)

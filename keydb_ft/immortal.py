@@ -1,0 +1,98 @@
+"""Immortal shared objects (CPython 3.13, free-threaded build).
+
+Every loop thread loads the same long-lived objects on every command: the command
+table's entries and handlers, the server, keyspace, databases and their stripe tuples,
+the lock table, the config, module-level functions and tables. Each load adds to the
+object's reference count and each release takes it away again; for an object another
+thread created that is an atomic add on a field every loop writes, so its cache line
+moves between the cores on every command. Measured in-process with two threads
+dispatching pipelined SETs: 4.52 us of CPU per command against 3.80 us with one thread;
+with these objects immortal, 3.95 us (two threads 14% faster, one thread unchanged).
+
+CPython 3.13t has no public way to say "this object lives as long as the process", so
+this module marks the objects the way CPython marks its own immortal ones
+(_Py_SetImmortal): owner thread 0, shared count 0, local count UINT32_MAX. Reference
+counting then leaves them alone and they are never freed. It runs once at start-up,
+before the loop threads exist, and only if probe objects show the object header laid
+out as expected (None immortal at that offset, a fresh object's local count moving with
+its references there); otherwise it does nothing. `shared-objects-immortal no` turns
+it off.
+"""
+
+import ctypes
+import sys
+import types
+
+_LOCAL = 12             # offsets in the 3.13t object header: ob_tid 0, ob_ref_local 12,
+_SHARED = 16            # ob_ref_shared 16, ob_type 24
+_TYPE = 24
+_IMMORTAL_LOCAL = 0xFFFFFFFF
+
+# module-level values worth marking: what commands load through globals
+_KINDS = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, dict, tuple,
+          frozenset, str, bytes)
+
+
+def supported():
+    """True when this interpreter's object header is the one this module writes."""
+    if sys.version_info[:2] != (3, 13) or getattr(sys, "_is_gil_enabled", lambda: True)():
+        return False
+    if ctypes.c_uint32.from_address(id(None) + _LOCAL).value != _IMMORTAL_LOCAL:
+        return False
+
+    class Probe:
+        pass
+    probe = Probe()
+    if ctypes.c_void_p.from_address(id(probe) + _TYPE).value != id(Probe):
+        return False
+    before = ctypes.c_uint32.from_address(id(probe) + _LOCAL).value
+    held = [probe, probe]
+    after = ctypes.c_uint32.from_address(id(probe) + _LOCAL).value
+    del held
+    return after == before + 2
+
+
+def _mark(obj):
+    address = id(obj)
+    ctypes.c_size_t.from_address(address).value = 0
+    ctypes.c_ssize_t.from_address(address + _SHARED).value = 0
+    ctypes.c_uint32.from_address(address + _LOCAL).value = _IMMORTAL_LOCAL
+
+
+def shared_objects(server):
+    """The long-lived objects every loop loads per command."""
+    from .commands.registry import COMMANDS
+    objs = [server, server.config, server.keyspace, server.key_locks, server.slowlog]
+    ks = server.keyspace
+    for holder in (server, ks, server.key_locks):
+        slots = getattr(type(holder), "__slots__", ())
+        values = list(vars(holder).values()) if hasattr(holder, "__dict__") else []
+        values += [getattr(holder, name) for name in slots if hasattr(holder, name)]
+        objs += [v for v in values if isinstance(v, _KINDS + (list,))]
+    for db in ks.dbs:
+        objs += [db, db.data, db.expires]
+    seen = set()
+    for cmd in COMMANDS.values():
+        for c in [cmd] + list(cmd.subcommands.values()):
+            if id(c) not in seen:
+                seen.add(id(c))
+                objs += [c, c.handler, c.flags, c.fullname, c.subcommands]
+    for name, module in list(sys.modules.items()):
+        if name == "keydb_ft" or name.startswith("keydb_ft."):
+            objs += [v for v in vars(module).values()
+                     if isinstance(v, _KINDS) and not isinstance(v, type)]
+    return objs
+
+
+def immortalize(server):
+    """Mark the shared objects immortal; returns how many (0 when not supported)."""
+    if not supported():
+        return 0
+    done = set()
+    for obj in shared_objects(server):
+        if obj is None or id(obj) in done:
+            continue
+        done.add(id(obj))
+        if ctypes.c_uint32.from_address(id(obj) + _LOCAL).value != _IMMORTAL_LOCAL:
+            _mark(obj)
+    return len(done)

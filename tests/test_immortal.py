@@ -1,0 +1,67 @@
+"""shared-objects-immortal: the server marks the objects every loop loads per command as
+immortal at start-up (keydb_ft/immortal.py). It must say so, keep serving correctly from
+many threads, and be possible to turn off."""
+
+import sys
+import threading
+
+import pytest
+
+from conftest import ServerProcess
+from keydb_ft import immortal
+
+
+def test_this_interpreter_is_supported():
+    assert immortal.supported() == (sys.version_info[:2] == (3, 13)
+                                    and not sys._is_gil_enabled())
+
+
+@pytest.mark.skipif(not immortal.supported(), reason="needs free-threaded CPython 3.13")
+def test_marked_object_ignores_reference_counting():
+    class Thing:
+        pass
+    thing = Thing()
+    immortal._mark(thing)
+    before = sys.getrefcount(thing)
+    held = [thing] * 1000
+    assert sys.getrefcount(thing) == before
+    del held
+    assert sys.getrefcount(thing) == before
+
+
+def _hammer(server, threads=8, rounds=200):
+    errors = []
+
+    def work(i):
+        try:
+            c = server.client()
+            for j in range(rounds):
+                c.set(f"imm:{i}:{j}", j)
+                c.incr("imm:total")
+                assert int(c.get(f"imm:{i}:{j}")) == j
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join(120)
+    assert not errors
+    assert int(server.client().get("imm:total")) == threads * rounds
+
+
+@pytest.mark.parametrize("setting", ["yes", "no"])
+def test_server_with_and_without_immortal_objects(tmp_path, setting):
+    server = ServerProcess(tmp_path, threads=2,
+                           args=("--shared-objects-immortal", setting, "--loglevel", "verbose"))
+    try:
+        c = server.client()
+        assert c.config_get("shared-objects-immortal") == {"shared-objects-immortal": setting}
+        _hammer(server)
+        c.execute_command("DEBUG", "RELOAD")      # a reload replaces the stripe tuples
+        assert int(c.get("imm:total")) == 8 * 200
+        marked = "shared objects made immortal" in server.log_text()
+        assert marked == (setting == "yes" and immortal.supported())
+    finally:
+        server.stop()
