@@ -3,11 +3,11 @@ immortal at start-up (keydb_ft/immortal.py). It must say so, keep serving correc
 many threads, and be possible to turn off."""
 
 import sys
-import threading
 
 import pytest
 
 from conftest import ServerProcess
+from test_concurrency import run_threads
 from keydb_ft import immortal
 
 
@@ -30,24 +30,14 @@ def test_marked_object_ignores_reference_counting():
 
 
 def _hammer(server, threads=8, rounds=200):
-    errors = []
-
     def work(i):
-        try:
-            c = server.client()
-            for j in range(rounds):
-                c.set(f"imm:{i}:{j}", j)
-                c.incr("imm:total")
-                assert int(c.get(f"imm:{i}:{j}")) == j
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
+        c = server.client()
+        for j in range(rounds):
+            c.set(f"imm:{i}:{j}", j)
+            c.incr("imm:total")
+            assert int(c.get(f"imm:{i}:{j}")) == j
 
-    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
-    for t in workers:
-        t.start()
-    for t in workers:
-        t.join(120)
-    assert not errors
+    run_threads(work, threads)
     assert int(server.client().get("imm:total")) == threads * rounds
 
 
