@@ -189,8 +189,7 @@ def cmd_hmget(c, argv):
     value = lookup_typed(c, argv[1], HashValue)
     if value is None:
         return [None] * (len(argv) - 2)
-    get = value.get
-    return [get(f) for f in argv[2:]]
+    return [value[f] if f in value else None for f in argv[2:]]   # not dict.get: peek
 
 
 @command("hdel", -3, "write fast", acl="hash", keys=[ks("RW delete", 1)], since="2.0.0",

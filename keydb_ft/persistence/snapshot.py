@@ -110,7 +110,10 @@ class Snapshot:
             return ()
         keys, values, exps = got
         self.keys_done += len(keys)
-        return zip(keys, values, map(exps.get, keys) if exps else repeat(None))
+        if not exps:
+            return zip(keys, values, repeat(None))
+        # not exps.get: the expiry times were made by the loop threads (threadstate.peek)
+        return zip(keys, values, [exps[k] if k in exps else None for k in keys])
 
 
 def begin(server, at_epoch=None):
