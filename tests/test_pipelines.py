@@ -4,31 +4,17 @@ of plain commands, so each of these must take effect for the very next request o
 same read. The bytes keydb-ft sends back must be the bytes redis-server 7.0 sends."""
 
 import re
-import socket
 import time
 
 import pytest
 
-
-def encode(*args):
-    args = [a if isinstance(a, bytes) else str(a).encode() for a in args]
-    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+from test_protocol import exchange as raw_exchange
+from zset_wire import encode
 
 
-def exchange(port, requests, settle=0.5):
-    """Send every request in one write; collect what comes back until it goes quiet."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-        s.sendall(b"".join(encode(*r) for r in requests))
-        data = b""
-        s.settimeout(settle)
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except socket.timeout:
-                return data
-            if not chunk:
-                return data
-            data += chunk
+def exchange(port, requests):
+    """Send every request in one write; what comes back within half a second."""
+    return raw_exchange(port, b"".join(encode(r) for r in requests), wait=0.5)[0]
 
 
 PIPELINES = {

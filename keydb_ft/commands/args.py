@@ -78,7 +78,8 @@ def lower(raw):
 
 
 # -- glob patterns (Redis's stringmatchlen) ------------------------------------------------
-_PATTERNS = {}
+_PATTERNS = {}      # shared by every loop, unlocked: entries are immutable matchers and a
+                    # lost insert (or a clear() racing one) only means compiling again
 
 
 def glob_matcher(pattern, nocase=False):

@@ -7,6 +7,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from keydb_ft.persistence.aof import encode_command as encode
 from keydb_ft.resp.parser import RequestParser
 
 
@@ -28,8 +29,6 @@ def run(parser, reads):
     return requests, parser.error
 
 
-def encode(args):
-    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
 
 
 ARG = st.binary(max_size=40) | st.sampled_from([b"\r\n*1", b"\r\n+OK", b"\r\n$", b"x" * 300])
