@@ -55,3 +55,14 @@ def test_server_with_and_without_immortal_objects(tmp_path, setting):
         assert marked == (setting == "yes" and immortal.supported())
     finally:
         server.stop()
+
+
+def test_class_attributes_cover_builtin_methods_and_slots():
+    """What `obj.name` and `obj.method()` take a reference to on every access: the
+    descriptors in the classes' dicts, builtin and the server's own."""
+    from keydb_ft.connection import Client
+    ids = {id(o) for o in immortal.class_attributes()}
+    for cls, name in ((bytes, "split"), (list, "append"), (dict, "pop"),
+                      (Client, "out"), (Client, "flush")):
+        assert id(vars(cls)[name]) in ids, (cls, name)
+    assert id(Client) in ids
