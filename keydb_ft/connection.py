@@ -98,14 +98,17 @@ class Client:
             self.close()
             return
         self.loop.stats.net_in += len(data)
-        if self.blocked is not None or self.paused_requests is not None:
-            self.parser.feed(data)
-            self._check_query_limit()
+        if self.blocked is None and self.paused_requests is None and not self.backlog:
+            requests = self.parser.take(data)
+            if requests is not None:      # the usual read: whole requests, none buffered
+                self.run_requests(requests)
+            elif self.parser.feed(data):
+                self.process_input()
+            else:
+                self._check_query_limit()
             return
-        if self.parser.feed(data):
-            self.process_input()
-        else:
-            self._check_query_limit()
+        self.parser.feed(data)
+        self._check_query_limit()
 
     def _check_query_limit(self):
         if self.parser.pending > self.server.config.client_query_buffer_limit:

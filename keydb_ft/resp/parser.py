@@ -44,7 +44,11 @@ def _read_int(buf, start, end):
     return None
 
 
-_DIGITS = [len(str(n)) for n in range(1 << 16)]      # decimal digits of a length
+# Tuples, not lists: loops index them, and indexing a list another thread created takes
+# the list's lock in the free-threaded interpreter.
+_DIGITS = tuple(len(str(n)) for n in range(1 << 16))      # decimal digits of a length
+_COUNT_HEADERS = tuple(b"*%d" % n for n in range(256))     # canonical '*N' lines
+_BULK_HEADERS = tuple(b"$%d" % n for n in range(4096))     # canonical '$len' lines
 
 
 def _one_request(data):
@@ -57,7 +61,15 @@ def _one_request(data):
     if n & 1 or n < 4 or parts[-1]:
         return None
     args = parts[2:n:2]
-    if parts[0] != b"*%d" % len(args) or parts[1:n - 1:2] != [b"$%d" % len(a) for a in args]:
+    try:
+        if parts[0] != _COUNT_HEADERS[len(args)]:
+            return None
+        headers = [_BULK_HEADERS[len(a)] for a in args]
+    except IndexError:
+        if parts[0] != b"*%d" % len(args):
+            return None
+        headers = [b"$%d" % len(a) for a in args]
+    if parts[1:n - 1:2] != headers:
         return None
     return [args]
 
@@ -76,21 +88,25 @@ class RequestParser:
         self.reader = None     # this connection's hiredis reader, idle between reads
         self.error = None      # the protocol error that ended parsing, if any
 
+    def take(self, data):
+        """The requests in data when this parser holds nothing and data is only whole
+        requests in the form Redis accepts -- the usual read, pipelined or not; else
+        None and data is feed()'s. Either way nothing is buffered."""
+        if (self.chunks or self.ready is not None or self.error is not None
+                or self.unauthenticated or data[:1] != b"*"):
+            return None
+        if b"\r\n*" in data:          # likely several requests: hiredis
+            return self._fast(data)
+        return _one_request(data)      # likely one: a split is cheaper
+
     def feed(self, data):
         if self.error is not None:
             return False
-        self.size += len(data)
-        if not self.chunks and data[:1] == b"*" and not self.unauthenticated:
-            if b"\r\n*" in data:          # likely several requests: hiredis
-                requests = self._fast(data)
-            else:                          # likely one: a split is cheaper
-                requests = _one_request(data)
-            if requests is not None:
-                if self.ready is None:
-                    self.ready = requests
-                else:
-                    self.ready += requests
-                return True
+        requests = self.take(data)
+        self.size += len(data)          # counted until parse() hands the requests out
+        if requests is not None:
+            self.ready = requests
+            return True
         self.chunks.append(data)
         return self.size >= self.need
 

@@ -1,6 +1,6 @@
-"""The request parser's two paths (hiredis for whole well-formed reads, Python for the
-rest) must give the same requests and the same protocol error for the same bytes, however
-the bytes are split into reads."""
+"""The request parser's paths (take(): hiredis or a CRLF split for whole well-formed
+reads; the Python parser for the rest) must give the same requests and the same protocol
+error for the same bytes, however the bytes are split into reads."""
 
 import random
 
@@ -14,15 +14,19 @@ from keydb_ft.resp.parser import RequestParser
 class PythonOnly(RequestParser):
     __slots__ = ()
 
-    def _fast(self, data):
+    def take(self, data):
         return None
 
 
 def run(parser, reads):
-    """Feed reads one by one; collect requests until the first protocol error."""
+    """Hand reads over as a client does (take(), else feed() and parse()); collect
+    requests until the first protocol error."""
     requests = []
     for data in reads:
-        if parser.feed(data):
+        taken = parser.take(data)
+        if taken is not None:
+            requests += taken
+        elif parser.feed(data):
             requests += parser.parse()
         if parser.error is not None:
             break
@@ -75,6 +79,10 @@ def test_both_paths_agree(reads):
 def test_fast_path_takes_a_pipelined_read():
     parser = RequestParser()
     data = b"".join(encode([b"SET", b"key:%d" % i, b"v" * 64]) for i in range(16))
+    assert parser.take(data) == [[b"SET", b"key:%d" % i, b"v" * 64] for i in range(16)]
+    assert parser.take(encode([b"GET", b"k" * 5000])) == [[b"GET", b"k" * 5000]]
+    assert parser.take(b"*1\r\n$4\r\nPING") is None          # incomplete: feed()'s
+    assert parser.pending == 0
     assert parser.feed(data)
     assert parser.ready is not None and not parser.chunks
     assert parser.parse() == [[b"SET", b"key:%d" % i, b"v" * 64] for i in range(16)]
