@@ -31,6 +31,7 @@ _IMMORTAL_LOCAL = 0xFFFFFFFF
 # module-level values worth marking: what commands load through globals
 _KINDS = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, dict, tuple,
           frozenset, str, bytes)
+_ITEMS = (str, bytes, int, float)
 
 
 def supported():
@@ -77,11 +78,22 @@ def shared_objects(server):
             if id(c) not in seen:
                 seen.add(id(c))
                 objs += [c, c.handler, c.flags, c.fullname, c.subcommands]
+    objs += module_values()
+    objs += class_attributes()
+    return objs
+
+
+def module_values():
+    """The server's module-level functions and tables, and the items of its tables (the
+    parser's canonical header lines: loops take references to them per request)."""
+    objs = []
     for name, module in list(sys.modules.items()):
         if name == "keydb_ft" or name.startswith("keydb_ft."):
-            objs += [v for v in vars(module).values()
-                     if isinstance(v, _KINDS) and not isinstance(v, type)]
-    objs += class_attributes()
+            values = [v for v in vars(module).values()
+                      if isinstance(v, _KINDS) and not isinstance(v, type)]
+            objs += values
+            objs += [item for v in values if isinstance(v, (tuple, frozenset))
+                     for item in v if isinstance(item, _ITEMS)]
     return objs
 
 

@@ -66,3 +66,9 @@ def test_class_attributes_cover_builtin_methods_and_slots():
                       (Client, "out"), (Client, "flush")):
         assert id(vars(cls)[name]) in ids, (cls, name)
     assert id(Client) in ids
+
+
+def test_items_of_module_tables_are_included():
+    from keydb_ft.resp import parser
+    ids = {id(o) for o in immortal.module_values()}
+    assert id(parser._BULK_HEADERS[64]) in ids and id(parser._COUNT_HEADERS[3]) in ids

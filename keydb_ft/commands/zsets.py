@@ -95,7 +95,7 @@ def _strtod(match):
 def parse_double(raw, error=errors.NOT_FLOAT):
     """Redis's getDoubleFromObject: the whole text is a number, no leading space, no
     overflow to +-HUGE_VAL or underflow to 0, no NaN."""
-    if (raw[-1:].isalnum() or raw[-1:] == b".") and b"_" not in raw and (
+    if (raw[-1:].isalnum() or raw[-1:] == b".") and raw.find(b"_") < 0 and (
             raw[:1].isalnum() or raw[:1] in b"+-."):
         try:
             value = float(raw)       # Python's grammar is strtod's, less hex, plus '_'
