@@ -65,11 +65,15 @@ def shared_objects(server):
     from .commands.registry import COMMANDS
     objs = [server, server.config, server.keyspace, server.key_locks, server.slowlog]
     ks = server.keyspace
-    for holder in (server, ks, server.key_locks):
+    for holder in (server, server.config, ks, server.key_locks):
         slots = getattr(type(holder), "__slots__", ())
         values = list(vars(holder).values()) if hasattr(holder, "__dict__") else []
         values += [getattr(holder, name) for name in slots if hasattr(holder, name)]
-        objs += [v for v in values if isinstance(v, _KINDS + (list,))]
+        # config values and counters too (a setting replaced later just stays allocated)
+        objs += [v for v in values if isinstance(v, _KINDS + (list, int, float))]
+    # never replaced while the server runs: the loops, the stripe locks, the per-stripe
+    # tables of blocked clients (cleared in place)
+    objs += list(server.loops) + list(server.key_locks.stripes) + list(ks.waiting)
     for db in ks.dbs:
         objs += [db, db.data, db.expires]
     seen = set()

@@ -52,7 +52,7 @@ class Server:
         self.used_memory = 0
         self.peak_memory = 0
         self.ops_history = []          # (monotonic, total commands) samples from cron
-        self.pause_until = 0.0
+        self.pause_until = 0          # an int: small ints are immortal, read per command
         self.pause_all = False
         self.extensions = []           # subsystems with start/stop/cron hooks; frozen at start
         self.close_hooks = []          # called on a client's loop when it closes; frozen
@@ -141,7 +141,7 @@ class Server:
         self.pause_until = max(self.pause_until, _t.monotonic() + seconds)
 
     def unpause(self):
-        self.pause_until = 0.0
+        self.pause_until = 0
         for client in self.client_list():
             if client.paused_requests is not None:
                 client.loop.post(_resume_paused, client)
@@ -269,7 +269,7 @@ class Server:
         for ext in self.extensions:
             ext.start(self)
         self.gc_policy.start()           # after loading: freeze the loaded dataset
-        if cfg.shared_objects_immortal:  # before the loops exist (keydb_ft/immortal.py)
+        if cfg.shared_objects_immortal:  # before the loop threads start (keydb_ft/immortal.py)
             from .immortal import immortalize
             count = immortalize(self)
             log.verbose(f"{count} shared objects made immortal" if count else

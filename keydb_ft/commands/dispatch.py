@@ -230,7 +230,7 @@ def _execute_gated(c, argv):
 def _must_pause(c, cmd):
     server = c.server
     if time.monotonic() >= server.pause_until:
-        server.pause_until = 0.0
+        server.pause_until = 0
         return False
     if c.replica is not None or "M" in c.flags_extra:
         return False
