@@ -1,5 +1,7 @@
 """redis-benchmark against keydb-ft (1 and 2 threads) and redis-server 7.0, in one run on
-one machine: ops/s and ratios. Usage: python perf/bench.py [--quick] [--out FILE]
+one machine: ops/s and ratios. Usage: python perf/bench.py [--quick] [--types] [--bare]
+[--out FILE]. --bare adds perf/bare_server.py (two threads, SET and GET only): what a
+minimal free-threaded request loop reaches in the same run.
 
 Writes a JSON record to perf/results/ and prints a Markdown table for perf/README.md."""
 
@@ -34,17 +36,20 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer requests")
     ap.add_argument("--types", action="store_true", help="also the per-type commands")
+    ap.add_argument("--bare", action="store_true", help="also the bare-bones yardstick")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     n = 30000 if args.quick else 200000
     cases = CORE + (TYPES if args.types else [])
     table = {}
-    for kind, threads in (("keydb", 1), ("keydb", 2), ("redis", 1)):
+    kinds = [("keydb", 1), ("keydb", 2), ("redis", 1)] + ([("bare", 2)] if args.bare else [])
+    for kind, threads in kinds:
         server = Server(kind, threads)
         try:
             for pipeline in (1, 16):
                 reqs = n * (4 if pipeline > 1 else 1)
-                for label, ops in run_suite(server, cases, reqs, pipeline).items():
+                suite = CORE if kind == "bare" else cases
+                for label, ops in run_suite(server, suite, reqs, pipeline).items():
                     table.setdefault((label, pipeline), {})[server.label] = ops
         finally:
             server.stop()
@@ -60,13 +65,19 @@ def main():
 
 
 def print_table(table):
-    print("| command | -P | keydb-ft x1 | keydb-ft x2 | redis-server | x2/x1 | x2/redis |")
-    print("|---|---|---|---|---|---|---|")
+    bare = any("bare x2" in row for row in table.values())
+    print("| command | -P | keydb-ft x1 | keydb-ft x2 | redis-server | x2/x1 | x2/redis |"
+          + (" bare x2 | bare/redis |" if bare else ""))
+    print("|---|---|---|---|---|---|---|" + ("---|---|" if bare else ""))
     for (label, pipeline), row in table.items():
         one, two, red = (row.get("keydb-ft x1", 0), row.get("keydb-ft x2", 0),
                          row.get("redis-server", 0))
-        print(f"| {label} | {pipeline} | {one:,.0f} | {two:,.0f} | {red:,.0f} | "
-              f"{two / one if one else 0:.2f} | {two / red if red else 0:.2f} |")
+        line = (f"| {label} | {pipeline} | {one:,.0f} | {two:,.0f} | {red:,.0f} | "
+                f"{two / one if one else 0:.2f} | {two / red if red else 0:.2f} |")
+        if bare:
+            b = row.get("bare x2", 0)
+            line += f" {b:,.0f} | {b / red if red and b else 0:.2f} |" if b else " | |"
+        print(line)
 
 
 if __name__ == "__main__":

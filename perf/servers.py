@@ -42,6 +42,10 @@ class Server:
                    "--save", "", "--appendonly", "no", "--dir", self.dir, "--logfile",
                    os.path.join(self.dir, "log")]
             env = None
+        elif kind == "bare":           # perf/bare_server.py: the minimal-loop yardstick
+            cmd = [KEYDB_PYTHON, os.path.join(ROOT, "perf", "bare_server.py"), str(self.port),
+                   str(threads)]
+            env = dict(os.environ, PYTHON_GIL="0")
         else:
             cmd = [KEYDB_PYTHON, "-m", "keydb_ft", "--port", str(self.port), "--bind", "127.0.0.1",
                    "--server-threads", str(threads), "--save", "", "--dir", self.dir,
@@ -53,6 +57,8 @@ class Server:
 
     @property
     def label(self):
+        if self.kind == "bare":
+            return f"bare x{self.threads}"
         return "redis-server" if self.kind == "redis" else f"keydb-ft x{self.threads}"
 
     def stop(self):

@@ -116,6 +116,8 @@ def run_batch(c, requests):
                 _propagate(c, argv)
             if result is OK:
                 out.append(b"+OK\r\n")
+            elif type(result) is bytes and len(result) < 16384:    # writer._bulk, inline
+                out.append(b"$%d\r\n%s\r\n" % (len(result), result))
             elif result is not NO_REPLY:
                 ENCODERS[type(result)](out, result, c.resp3)
         finally:

@@ -38,7 +38,11 @@ def check_size(c, size):
 @command("get", 2, "readonly fast", acl="string", keys=[RO_ACCESS], since="1.0.0",
          summary="Returns the string value of a key.", complexity="O(1)", **STRING)
 def cmd_get(c, argv):
-    return get_string(c, argv[1])
+    value = c.db.lookup_read(argv[1])     # get_string() written out: the commonest command
+    kind = type(value)
+    if kind is bytes or value is None or kind is bytearray:
+        return value
+    raise CommandError(errors.WRONGTYPE)
 
 
 _SET_FLAGS = {b"nx": "nx", b"xx": "xx", b"get": "get", b"keepttl": "keepttl"}
