@@ -61,9 +61,7 @@ def _store_change(c, key, buf, in_place):
     c.db.notify("$", "setbit", key)
 
 
-@command("setbit", 4, "write denyoom", acl="bitmap", keys=[ks("RW access update", 1)],
-         since="2.2.0", complexity="O(1)",
-         summary="Sets or clears the bit at offset in the string value stored at key", **BITMAP)
+@command("setbit", 4, "write denyoom", acl="bitmap", keys=[ks("RW access update", 1)], **BITMAP)
 def cmd_setbit(c, argv):
     key = argv[1]
     offset = bit_offset(c, argv[2])
@@ -80,9 +78,7 @@ def cmd_setbit(c, argv):
     return old
 
 
-@command("getbit", 3, "readonly fast", acl="bitmap", keys=[RO_ACCESS], since="2.2.0",
-         summary="Returns the bit value at offset in the string value stored at key",
-         complexity="O(1)", **BITMAP)
+@command("getbit", 3, "readonly fast", acl="bitmap", keys=[RO_ACCESS], **BITMAP)
 def cmd_getbit(c, argv):
     offset = bit_offset(c, argv[2])
     value = get_string(c, argv[1])
@@ -111,9 +107,7 @@ def _bit_range(start, end, size, is_bit):
     return start * 8, end * 8 + 7
 
 
-@command("bitcount", -2, "readonly", acl="bitmap", keys=[RO_ACCESS], since="2.6.0",
-         summary="Count set bits in a string",
-         complexity="O(N)", **BITMAP)
+@command("bitcount", -2, "readonly", acl="bitmap", keys=[RO_ACCESS], **BITMAP)
 def cmd_bitcount(c, argv):
     value = get_string(c, argv[1])
     if value is None:
@@ -131,9 +125,7 @@ def cmd_bitcount(c, argv):
     return bitmap.count_bits(value, first, last)
 
 
-@command("bitpos", -3, "readonly", acl="bitmap", keys=[RO_ACCESS], since="2.8.7",
-         summary="Find first bit set or clear in a string",
-         complexity="O(N)", **BITMAP)
+@command("bitpos", -3, "readonly", acl="bitmap", keys=[RO_ACCESS], **BITMAP)
 def cmd_bitpos(c, argv):
     bit = to_int(argv[2])
     if bit not in (0, 1):
@@ -164,9 +156,7 @@ _BITOPS = {b"and": "and", b"or": "or", b"xor": "xor", b"not": "not"}
 
 
 @command("bitop", -4, "write denyoom", acl="bitmap",
-         keys=[ks("OW update", 2), ks("RO access", 3, last=-1)], since="2.6.0",
-         summary="Perform bitwise operations between strings",
-         complexity="O(N)", **BITMAP)
+         keys=[ks("OW update", 2), ks("RO access", 3, last=-1)], **BITMAP)
 def cmd_bitop(c, argv):
     op = peek(_BITOPS, argv[1].lower())
     if op is None:
@@ -273,20 +263,14 @@ def _run_field_op(buf, op):
     return reply, new != old
 
 
-_BITFIELD_DOC = dict(since="3.2.0", complexity="O(1) for each subcommand specified", **BITMAP)
-
-
 @command("bitfield", -2, "write denyoom", acl="bitmap",
          keys=[ks("RW access update variable_flags", 1,
                   notes="This command allows both access and modification of the key")],
-         summary="Perform arbitrary bitfield integer operations on strings", **_BITFIELD_DOC)
+         **BITMAP)
 def cmd_bitfield(c, argv):
     return _bitfield(c, argv, False)
 
 
-@command("bitfield_ro", -2, "readonly fast", acl="bitmap", keys=[RO_ACCESS],
-         summary="Perform arbitrary bitfield integer operations on strings. "
-         "Read-only variant of BITFIELD",
-         **dict(_BITFIELD_DOC, since="6.0.0"))
+@command("bitfield_ro", -2, "readonly fast", acl="bitmap", keys=[RO_ACCESS], **BITMAP)
 def cmd_bitfield_ro(c, argv):
     return _bitfield(c, argv, True)

@@ -27,7 +27,6 @@ ZSET = dict(group="sorted-set")
 KEYS_THEN_TIMEOUT = [ks("RW access delete", 1, last=-2)]
 MOVE_KEYS = [ks("RW access delete", 1), ks("RW insert", 2)]
 MPOP_KEYS = [ks("RW access delete", 2, keynum=(0, 1, 1))]
-TIMEOUT_DOUBLE = dict(complexity="O(N) where N is the number of provided keys.")
 
 # strtold's syntax: decimal or hex floats, inf / infinity, nan (refused below)
 _LONG_DOUBLE = re.compile(
@@ -96,16 +95,12 @@ def _bpop(c, argv, left):
     return wait_for(c, argv[1:-1], timeout, ListValue, lambda c, key: _pop_pair(c, key, left))
 
 
-@command("blpop", -3, "write noscript blocking", acl="list", keys=KEYS_THEN_TIMEOUT,
-         since="2.0.0", summary="Remove and get the first element in a list, or block until "
-         "one is available", **TIMEOUT_DOUBLE, **LIST)
+@command("blpop", -3, "write noscript blocking", acl="list", keys=KEYS_THEN_TIMEOUT, **LIST)
 def cmd_blpop(c, argv):
     return _bpop(c, argv, True)
 
 
-@command("brpop", -3, "write noscript blocking", acl="list", keys=KEYS_THEN_TIMEOUT,
-         since="2.0.0", summary="Remove and get the last element in a list, or block until "
-         "one is available", **TIMEOUT_DOUBLE, **LIST)
+@command("brpop", -3, "write noscript blocking", acl="list", keys=KEYS_THEN_TIMEOUT, **LIST)
 def cmd_brpop(c, argv):
     return _bpop(c, argv, False)
 
@@ -121,31 +116,20 @@ def _bmove(c, argv, from_left, to_left, timeout, effect):
     return wait_for(c, (src,), timeout, ListValue, serve, extra_keys=(dst,), denied=None)
 
 
-_MOVE_DOC = dict(summary="Pop an element from a list, push it to another list and return it; "
-                 "or block until one is available", complexity="O(1)", **LIST)
-
-
-@command("blmove", 6, "write denyoom noscript blocking", acl="list", keys=MOVE_KEYS,
-         since="6.2.0", **_MOVE_DOC)
+@command("blmove", 6, "write denyoom noscript blocking", acl="list", keys=MOVE_KEYS, **LIST)
 def cmd_blmove(c, argv):
     from_left, to_left = side(argv[3]), side(argv[4])
     timeout = parse_timeout(argv[5])
     return _bmove(c, argv, from_left, to_left, timeout, [b"LMOVE"] + argv[1:5])
 
 
-@command("brpoplpush", 4, "write denyoom noscript blocking", acl="list", keys=MOVE_KEYS,
-         since="2.2.0", deprecated="6.2.0",
-         replaced_by="`BLMOVE` with the `RIGHT` and `LEFT` arguments",
-         doc_flags=("deprecated",), **_MOVE_DOC)
+@command("brpoplpush", 4, "write denyoom noscript blocking", acl="list", keys=MOVE_KEYS, **LIST)
 def cmd_brpoplpush(c, argv):
     timeout = parse_timeout(argv[3])
     return _bmove(c, argv, False, True, timeout, [b"RPOPLPUSH", argv[1], argv[2]])
 
 
-@command("blmpop", -5, "write blocking", acl="list", keys=MPOP_KEYS, since="7.0.0",
-         summary="Pop elements from a list, or block until one is available",
-         complexity="O(N+M) where N is the number of provided keys and M is the number of "
-         "elements returned.", **LIST)
+@command("blmpop", -5, "write blocking", acl="list", keys=MPOP_KEYS, **LIST)
 def cmd_blmpop(c, argv):
     keys, left, count = parse_mpop(argv, 2)
     timeout = parse_timeout(argv[1])
@@ -167,20 +151,14 @@ def _bzpop(c, argv, where_min):
                     lambda c, key: _zpop_triple(c, key, where_min))
 
 
-_BZPOP_DOC = dict(since="5.0.0", complexity="O(log(N)) with N being the number of elements in "
-                  "the sorted set.", **ZSET)
-
-
 @command("bzpopmin", -3, "write noscript blocking fast", acl="sortedset",
-         keys=KEYS_THEN_TIMEOUT, summary="Remove and return the member with the lowest score "
-         "from one or more sorted sets, or block until one is available", **_BZPOP_DOC)
+         keys=KEYS_THEN_TIMEOUT, **ZSET)
 def cmd_bzpopmin(c, argv):
     return _bzpop(c, argv, True)
 
 
 @command("bzpopmax", -3, "write noscript blocking fast", acl="sortedset",
-         keys=KEYS_THEN_TIMEOUT, summary="Remove and return the member with the highest "
-         "score from one or more sorted sets, or block until one is available", **_BZPOP_DOC)
+         keys=KEYS_THEN_TIMEOUT, **ZSET)
 def cmd_bzpopmax(c, argv):
     return _bzpop(c, argv, False)
 
@@ -192,11 +170,7 @@ def _zmpop_from(c, key, where_min, count):
     return [key, zsets.pop_reply(c, items, True)]
 
 
-@command("bzmpop", -5, "write blocking", acl="sortedset", keys=MPOP_KEYS, since="7.0.0",
-         summary="Remove and return members with scores in a sorted set or block until one "
-         "is available", complexity="O(K) + O(M*log(N)) where K is the number of provided "
-         "keys, N being the number of elements in the sorted set, and M being the number of "
-         "elements popped.", **ZSET)
+@command("bzmpop", -5, "write blocking", acl="sortedset", keys=MPOP_KEYS, **ZSET)
 def cmd_bzmpop(c, argv):
     keys, where_min, count = zsets.parse_mpop(argv, 2)
     timeout = parse_timeout(argv[1])
@@ -205,11 +179,7 @@ def cmd_bzmpop(c, argv):
 
 
 # -- CLIENT UNBLOCK -------------------------------------------------------------------------
-@command("client|unblock", -3, "admin noscript loading stale no_lock", acl="connection",
-         since="5.0.0", summary="Unblock a client blocked in a blocking command from a "
-         "different connection", complexity="O(log N) where N is the number of client "
-         "connections", group="connection", container_since="2.4.0",
-         container_summary="A container for client connection commands.")
+@command("client|unblock", -3, "admin noscript loading stale no_lock", acl="connection", group="connection")
 def cmd_client_unblock(c, argv):
     if len(argv) > 4:
         raise CommandError("ERR unknown subcommand or wrong number of arguments for "

@@ -11,8 +11,7 @@ from .connection import check_client_name
 from .keys import help_lines
 from .registry import command
 
-_DOC = dict(group="connection", container_since="2.4.0",
-            container_summary="A container for client connection commands.")
+_DOC = dict(group="connection")
 _ADMIN = "admin noscript loading stale"
 _PLAIN = "noscript loading stale"
 _TYPES = ("normal", "master", "replica", "slave", "pubsub")
@@ -28,22 +27,19 @@ def client_type(client):
     return "normal"
 
 
-@command("client|id", 2, _PLAIN, acl="connection", since="5.0.0",
-         summary="Returns the unique client ID of the connection.", complexity="O(1)", **_DOC)
+@command("client|id", 2, _PLAIN, acl="connection", **_DOC)
 def cmd_client_id(c, argv):
     return c.id
 
 
-@command("client|setname", 3, _PLAIN, acl="connection", since="2.6.9",
-         summary="Sets the connection name.", complexity="O(1)", **_DOC)
+@command("client|setname", 3, _PLAIN, acl="connection", **_DOC)
 def cmd_client_setname(c, argv):
     check_client_name(argv[2])
     c.name = argv[2].decode() or None
     return OK
 
 
-@command("client|getname", 2, _PLAIN, acl="connection", since="2.6.9",
-         summary="Returns the name of the connection.", complexity="O(1)", **_DOC)
+@command("client|getname", 2, _PLAIN, acl="connection", **_DOC)
 def cmd_client_getname(c, argv):
     return c.name.encode() if c.name else None
 
@@ -66,9 +62,7 @@ def cmd_client_setinfo(c, argv):
     return OK
 
 
-@command("client|list", -2, _ADMIN, acl="connection", tips=("nondeterministic_output",),
-         since="2.4.0", summary="Lists open connections.",
-         complexity="O(N) where N is the number of client connections", **_DOC)
+@command("client|list", -2, _ADMIN, acl="connection", tips=("nondeterministic_output",), **_DOC)
 def cmd_client_list(c, argv):
     clients = sorted(c.server.client_list(), key=lambda x: x.id)
     i = 2
@@ -95,16 +89,12 @@ def cmd_client_list(c, argv):
     return Verbatim("".join(x.info_line() + "\n" for x in clients))
 
 
-@command("client|info", 2, _PLAIN, acl="connection", tips=("nondeterministic_output",),
-         since="6.2.0", summary="Returns information about the connection.",
-         complexity="O(1)", **_DOC)
+@command("client|info", 2, _PLAIN, acl="connection", tips=("nondeterministic_output",), **_DOC)
 def cmd_client_info(c, argv):
     return Verbatim(c.info_line() + "\n")
 
 
-@command("client|kill", -3, _ADMIN, acl="connection", since="2.4.0",
-         summary="Terminates open connections.",
-         complexity="O(N) where N is the number of client connections", **_DOC)
+@command("client|kill", -3, _ADMIN, acl="connection", **_DOC)
 def cmd_client_kill(c, argv):
     clients = c.server.client_list()
     if len(argv) == 3:
@@ -166,8 +156,7 @@ def _kill(c, victims):
             victim.loop.post(victim.close)
 
 
-@command("client|pause", -3, _ADMIN, acl="connection", since="3.0.0",
-         summary="Suspends commands processing.", complexity="O(1)", **_DOC)
+@command("client|pause", -3, _ADMIN, acl="connection", **_DOC)
 def cmd_client_pause(c, argv):
     try:
         ms = to_int(argv[2])
@@ -187,16 +176,13 @@ def cmd_client_pause(c, argv):
     return OK
 
 
-@command("client|unpause", 2, _ADMIN, acl="connection", since="6.2.0",
-         summary="Resumes processing commands from paused clients.",
-         complexity="O(N) Where N is the number of paused clients", **_DOC)
+@command("client|unpause", 2, _ADMIN, acl="connection", **_DOC)
 def cmd_client_unpause(c, argv):
     c.server.unpause()
     return OK
 
 
-@command("client|reply", 3, _PLAIN, acl="connection", since="3.2.0",
-         summary="Instructs the server whether to reply to commands.", complexity="O(1)",
+@command("client|reply", 3, _PLAIN, acl="connection",
          **_DOC)
 def cmd_client_reply(c, argv):
     word = argv[2].lower()
@@ -215,8 +201,7 @@ def cmd_client_reply(c, argv):
     return None
 
 
-@command("client|no-evict", 3, _ADMIN, acl="connection", since="7.0.0",
-         summary="Sets the client eviction mode of the connection.", complexity="O(1)",
+@command("client|no-evict", 3, _ADMIN, acl="connection",
          **_DOC)
 def cmd_client_no_evict(c, argv):
     word = argv[2].lower()
@@ -226,15 +211,12 @@ def cmd_client_no_evict(c, argv):
     return OK
 
 
-@command("client|getredir", 2, _PLAIN, acl="connection", since="6.0.0",
-         summary="Returns the client ID to which the connection's tracking notifications "
-         "are redirected.", complexity="O(1)", **_DOC)
+@command("client|getredir", 2, _PLAIN, acl="connection", **_DOC)
 def cmd_client_getredir(c, argv):
     return -1
 
 
-@command("client|help", 2, "loading stale", acl="connection", since="5.0.0",
-         summary="Returns helpful text about the different subcommands.", complexity="O(1)",
+@command("client|help", 2, "loading stale", acl="connection",
          **_DOC)
 def cmd_client_help(c, argv):
     return help_lines("CLIENT", [

@@ -7,29 +7,24 @@ from .dispatch import resolve
 from .keys import help_lines
 from .registry import COMMANDS, all_commands, command
 
-_DOC = dict(group="server", container_since="2.8.13",
-            container_summary="Returns detailed information about all commands.")
+_DOC = dict(group="server")
 _FLAGS = "loading stale"
 
 
 @command("command", -1, _FLAGS, acl="connection", tips=("nondeterministic_output_order",),
-         group="server", since="2.8.13", summary="Returns detailed information about all "
-         "commands.", complexity="O(N) where N is the total number of Redis commands")
+         group="server")
 def cmd_command(c, argv):
     if len(argv) > 1:
         raise CommandError(errors.unknown_subcommand(argv[1], "command"))
     return [cmd.info_reply() for cmd in COMMANDS.values()]
 
 
-@command("command|count", 2, _FLAGS, acl="connection", since="2.8.13",
-         summary="Returns a count of commands.", complexity="O(1)", **_DOC)
+@command("command|count", 2, _FLAGS, acl="connection", **_DOC)
 def cmd_command_count(c, argv):
     return len(COMMANDS)
 
 
-@command("command|info", -2, _FLAGS, acl="connection", tips=("nondeterministic_output_order",),
-         since="2.8.13", summary="Returns information about one, multiple or all commands.",
-         complexity="O(N) where N is the number of commands to look up", **_DOC)
+@command("command|info", -2, _FLAGS, acl="connection", tips=("nondeterministic_output_order",), **_DOC)
 def cmd_command_info(c, argv):
     if len(argv) == 2:
         return [cmd.info_reply() for cmd in COMMANDS.values()]
@@ -45,9 +40,7 @@ def _find(raw):
     return COMMANDS.get(name)
 
 
-@command("command|docs", -2, _FLAGS, acl="connection", tips=("nondeterministic_output_order",),
-         since="7.0.0", summary="Returns documentary information about one, multiple or all "
-         "commands.", complexity="O(N) where N is the number of commands to look up", **_DOC)
+@command("command|docs", -2, _FLAGS, acl="connection", tips=("nondeterministic_output_order",), **_DOC)
 def cmd_command_docs(c, argv):
     if len(argv) == 2:
         return {cmd.name.encode(): cmd.docs_reply() for cmd in COMMANDS.values()}
@@ -59,9 +52,7 @@ def cmd_command_docs(c, argv):
     return out
 
 
-@command("command|list", -2, _FLAGS, acl="connection", tips=("nondeterministic_output_order",),
-         since="7.0.0", summary="Returns a list of command names.",
-         complexity="O(N) where N is the total number of Redis commands", **_DOC)
+@command("command|list", -2, _FLAGS, acl="connection", tips=("nondeterministic_output_order",), **_DOC)
 def cmd_command_list(c, argv):
     cmds = list(all_commands())
     if len(argv) == 2:
@@ -95,17 +86,13 @@ def _getkeys(argv):
     return cmd, positions
 
 
-@command("command|getkeys", -4, _FLAGS, acl="connection", since="2.8.13",
-         summary="Extracts the key names from an arbitrary command.",
-         complexity="O(N) where N is the number of arguments to the command", **_DOC)
+@command("command|getkeys", -4, _FLAGS, acl="connection", **_DOC)
 def cmd_command_getkeys(c, argv):
     cmd, positions = _getkeys(argv)
     return [argv[2 + i] for i in positions]
 
 
-@command("command|getkeysandflags", -4, _FLAGS, acl="connection", since="7.0.0",
-         summary="Extracts the key names and access flags for an arbitrary command.",
-         complexity="O(N) where N is the number of arguments to the command", **_DOC)
+@command("command|getkeysandflags", -4, _FLAGS, acl="connection", **_DOC)
 def cmd_command_getkeysandflags(c, argv):
     cmd, positions = _getkeys(argv)
     flags = _position_flags(cmd, argv[2:])
@@ -126,8 +113,7 @@ def _position_flags(cmd, argv):
     return out
 
 
-@command("command|help", 2, _FLAGS, acl="connection", since="5.0.0",
-         summary="Returns helpful text about the different subcommands.", complexity="O(1)",
+@command("command|help", 2, _FLAGS, acl="connection",
          **_DOC)
 def cmd_command_help(c, argv):
     return help_lines("COMMAND", [

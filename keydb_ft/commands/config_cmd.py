@@ -7,14 +7,11 @@ from .keys import help_lines
 from .registry import command
 from ..threadstate import peek
 
-_DOC = dict(group="server", container_since="2.0.0",
-            container_summary="A container for server configuration commands.")
+_DOC = dict(group="server")
 _ADMIN = "admin noscript loading stale"
 
 
-@command("config|get", -3, _ADMIN, since="2.0.0",
-         summary="Returns the effective values of configuration parameters.",
-         complexity="O(N) when N is the number of configuration parameters provided", **_DOC)
+@command("config|get", -3, _ADMIN, **_DOC)
 def cmd_config_get(c, argv):
     cfg = c.server.config
     found = {}
@@ -25,9 +22,7 @@ def cmd_config_get(c, argv):
 
 
 @command("config|set", -4, _ADMIN, tips=("request_policy:all_nodes",
-         "response_policy:all_succeeded"), since="2.0.0",
-         summary="Sets configuration parameters in-flight.",
-         complexity="O(N) when N is the number of configuration parameters provided", **_DOC)
+         "response_policy:all_succeeded"), **_DOC)
 def cmd_config_set(c, argv):
     if len(argv) % 2:
         raise CommandError("ERR wrong number of arguments for 'config|set' command")
@@ -70,15 +65,13 @@ def cmd_config_set(c, argv):
     return OK
 
 
-@command("config|resetstat", 2, _ADMIN, since="2.0.0",
-         summary="Resets the server's statistics.", complexity="O(1)", **_DOC)
+@command("config|resetstat", 2, _ADMIN, **_DOC)
 def cmd_config_resetstat(c, argv):
     c.server.reset_stats()
     return OK
 
 
-@command("config|rewrite", 2, _ADMIN, since="2.8.0",
-         summary="Persists the effective configuration to file.", complexity="O(1)", **_DOC)
+@command("config|rewrite", 2, _ADMIN, **_DOC)
 def cmd_config_rewrite(c, argv):
     try:
         config_mod.rewrite(c.server.config)
@@ -89,8 +82,7 @@ def cmd_config_rewrite(c, argv):
     return OK
 
 
-@command("config|help", 2, "loading stale", since="5.0.0",
-         summary="Returns helpful text about the different subcommands.", complexity="O(1)",
+@command("config|help", 2, "loading stale",
          **_DOC)
 def cmd_config_help(c, argv):
     return help_lines("CONFIG", [

@@ -10,8 +10,7 @@ CONN = dict(group="connection")
 
 
 @command("ping", -1, "fast pubsub_ok", acl="connection",
-         tips=("request_policy:all_shards", "response_policy:all_succeeded"), since="1.0.0",
-         summary="Returns the server's liveliness response.", complexity="O(1)", **CONN)
+         tips=("request_policy:all_shards", "response_policy:all_succeeded"), **CONN)
 def cmd_ping(c, argv):
     if len(argv) > 2:
         raise CommandError(errors.wrong_arity("ping"))
@@ -20,16 +19,13 @@ def cmd_ping(c, argv):
     return argv[1] if len(argv) == 2 else "PONG"
 
 
-@command("echo", 2, "loading stale fast", acl="connection", since="1.0.0",
-         summary="Returns the given string.", complexity="O(1)", **CONN)
+@command("echo", 2, "loading stale fast", acl="connection", **CONN)
 def cmd_echo(c, argv):
     return argv[1]
 
 
 @command("quit", -1, "noscript loading stale fast no_auth allow_busy multi_ok pubsub_ok",
-         acl="connection", since="1.0.0", summary="Closes the connection.",
-         complexity="O(1)", deprecated="7.2.0",
-         replaced_by="just closing the connection", doc_flags=("deprecated",), **CONN)
+         acl="connection", **CONN)
 def cmd_quit(c, argv):
     c.closing = True
     c.mute = False
@@ -37,15 +33,13 @@ def cmd_quit(c, argv):
 
 
 @command("reset", 1, "noscript loading stale fast no_auth allow_busy multi_ok pubsub_ok",
-         acl="connection", since="6.2.0", summary="Resets the connection.",
-         complexity="O(1)", **CONN)
+         acl="connection", **CONN)
 def cmd_reset(c, argv):
     c.server.reset_client(c)
     return "RESET"
 
 
-@command("select", 2, "loading stale fast", acl="connection", since="1.0.0",
-         summary="Changes the selected database.", complexity="O(1)", **CONN)
+@command("select", 2, "loading stale fast", acl="connection", **CONN)
 def cmd_select(c, argv):
     index = to_int(argv[1])
     if c.server.config.cluster_enabled and index != 0:
@@ -56,10 +50,7 @@ def cmd_select(c, argv):
     return OK
 
 
-@command("swapdb", 3, "write fast all_stripes", acl="keyspace dangerous", group="server",
-         since="4.0.0", summary="Swaps two Redis databases.",
-         complexity="O(N) where N is the count of clients watching or blocking on keys from "
-         "both databases.")
+@command("swapdb", 3, "write fast all_stripes", acl="keyspace dangerous", group="server")
 def cmd_swapdb(c, argv):
     ks = c.server.keyspace
     try:
@@ -87,9 +78,7 @@ def cmd_swapdb(c, argv):
     return OK
 
 
-@command("auth", -2, "noscript loading stale fast no_auth allow_busy", acl="connection",
-         since="1.0.0", summary="Authenticates the connection.",
-         complexity="O(N) where N is the number of passwords defined for the user", **CONN)
+@command("auth", -2, "noscript loading stale fast no_auth allow_busy", acl="connection", **CONN)
 def cmd_auth(c, argv):
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
@@ -104,8 +93,7 @@ def cmd_auth(c, argv):
     return OK
 
 
-@command("hello", -1, "noscript loading stale fast no_auth allow_busy", acl="connection",
-         since="6.0.0", summary="Handshakes with the Redis server.", complexity="O(1)", **CONN)
+@command("hello", -1, "noscript loading stale fast no_auth allow_busy", acl="connection", **CONN)
 def cmd_hello(c, argv):
     version = None
     if len(argv) >= 2:

@@ -9,7 +9,7 @@ from .args import INT64_MAX, INT64_MIN, to_int
 from .member_expiry import member_persist, member_ttl
 from .registry import command, ks
 
-_DOC = dict(group="generic", complexity="O(1)")
+_DOC = dict(group="generic")
 _MEMBER_FORM = dict(info_arity=2)     # KeyDB also takes `TTL key member`; COMMAND shows 7.0
 _RW_UPDATE = [ks("RW update", 1)]
 _RO_ACCESS = [ks("RO access", 1)]
@@ -68,26 +68,22 @@ def _expire(c, argv, unit_ms, relative, name):
     return 1
 
 
-@command("expire", -3, "write fast", acl="keyspace", keys=_RW_UPDATE, since="1.0.0",
-         summary="Sets the expiration time of a key in seconds.", **_DOC)
+@command("expire", -3, "write fast", acl="keyspace", keys=_RW_UPDATE, **_DOC)
 def cmd_expire(c, argv):
     return _expire(c, argv, 1000, True, "expire")
 
 
-@command("pexpire", -3, "write fast", acl="keyspace", keys=_RW_UPDATE, since="2.6.0",
-         summary="Sets the expiration time of a key in milliseconds.", **_DOC)
+@command("pexpire", -3, "write fast", acl="keyspace", keys=_RW_UPDATE, **_DOC)
 def cmd_pexpire(c, argv):
     return _expire(c, argv, 1, True, "pexpire")
 
 
-@command("expireat", -3, "write fast", acl="keyspace", keys=_RW_UPDATE, since="1.2.0",
-         summary="Sets the expiration time of a key to a Unix timestamp.", **_DOC)
+@command("expireat", -3, "write fast", acl="keyspace", keys=_RW_UPDATE, **_DOC)
 def cmd_expireat(c, argv):
     return _expire(c, argv, 1000, False, "expireat")
 
 
-@command("pexpireat", -3, "write fast", acl="keyspace", keys=_RW_UPDATE, since="2.6.0",
-         summary="Sets the expiration time of a key to a Unix milliseconds timestamp.", **_DOC)
+@command("pexpireat", -3, "write fast", acl="keyspace", keys=_RW_UPDATE, **_DOC)
 def cmd_pexpireat(c, argv):
     return _expire(c, argv, 1, False, "pexpireat")
 
@@ -106,8 +102,7 @@ def _remaining(c, key, absolute, unit_ms):
 
 
 @command("ttl", -2, "readonly fast", acl="keyspace", keys=_RO_ACCESS,
-         tips=("nondeterministic_output",), since="1.0.0",
-         summary="Returns the expiration time in seconds of a key.", **_DOC, **_MEMBER_FORM)
+         tips=("nondeterministic_output",), **_DOC, **_MEMBER_FORM)
 def cmd_ttl(c, argv):
     if len(argv) > 2:                      # KeyDB: TTL key member
         return member_ttl(c, argv, 1000)
@@ -115,29 +110,25 @@ def cmd_ttl(c, argv):
 
 
 @command("pttl", -2, "readonly fast", acl="keyspace", keys=_RO_ACCESS,
-         tips=("nondeterministic_output",), since="2.6.0",
-         summary="Returns the expiration time in milliseconds of a key.", **_DOC, **_MEMBER_FORM)
+         tips=("nondeterministic_output",), **_DOC, **_MEMBER_FORM)
 def cmd_pttl(c, argv):
     if len(argv) > 2:                      # KeyDB: PTTL key member
         return member_ttl(c, argv, 1)
     return _remaining(c, argv[1], False, 1)
 
 
-@command("expiretime", 2, "readonly fast", acl="keyspace", keys=_RO_ACCESS, since="7.0.0",
-         summary="Returns the expiration time of a key as a Unix timestamp.", **_DOC)
+@command("expiretime", 2, "readonly fast", acl="keyspace", keys=_RO_ACCESS, **_DOC)
 def cmd_expiretime(c, argv):
     return _remaining(c, argv[1], True, 1000)
 
 
-@command("pexpiretime", 2, "readonly fast", acl="keyspace", keys=_RO_ACCESS, since="7.0.0",
-         summary="Returns the expiration time of a key as a Unix milliseconds timestamp.",
+@command("pexpiretime", 2, "readonly fast", acl="keyspace", keys=_RO_ACCESS,
          **_DOC)
 def cmd_pexpiretime(c, argv):
     return _remaining(c, argv[1], True, 1)
 
 
-@command("persist", -2, "write fast", acl="keyspace", keys=_RW_UPDATE, since="2.2.0",
-         summary="Removes the expiration time of a key.", **_DOC, **_MEMBER_FORM)
+@command("persist", -2, "write fast", acl="keyspace", keys=_RW_UPDATE, **_DOC, **_MEMBER_FORM)
 def cmd_persist(c, argv):
     if len(argv) > 2:                      # KeyDB: PERSIST key member
         return member_persist(c, argv)

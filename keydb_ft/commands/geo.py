@@ -56,10 +56,7 @@ def _member_position(zs, member):
 
 
 # -- GEOADD and the point lookups ----------------------------------------------------------
-@command("geoadd", -5, "write denyoom", acl="geo", keys=[ks("RW update", 1)], since="3.2.0",
-         summary="Add one or more geospatial items in the geospatial index represented using "
-         "a sorted set", complexity="O(log(N)) for each item added, where N is the number of "
-         "elements in the sorted set.", **GEO)
+@command("geoadd", -5, "write denyoom", acl="geo", keys=[ks("RW update", 1)], **GEO)
 def cmd_geoadd(c, argv):
     flags, ch, i, n = 0, False, 2, len(argv)
     while i < n:
@@ -84,9 +81,7 @@ def cmd_geoadd(c, argv):
     return zadd_apply(c, argv[1], flags, ch, scores, members, "zadd")
 
 
-@command("geodist", -4, "readonly", acl="geo", keys=[ks("RO access", 1)], since="3.2.0",
-         summary="Returns the distance between two members of a geospatial index",
-         complexity="O(log(N))", **GEO)
+@command("geodist", -4, "readonly", acl="geo", keys=[ks("RO access", 1)], **GEO)
 def cmd_geodist(c, argv):
     to_meters = 1.0
     if len(argv) == 5:
@@ -103,10 +98,7 @@ def cmd_geodist(c, argv):
     return G.format_distance(meters / to_meters).encode()
 
 
-@command("geohash", -2, "readonly", acl="geo", keys=[ks("RO access", 1)], since="3.2.0",
-         summary="Returns members of a geospatial index as standard geohash strings",
-         complexity="O(log(N)) for each member requested, where N is the number of elements "
-         "in the sorted set.", **GEO)
+@command("geohash", -2, "readonly", acl="geo", keys=[ks("RO access", 1)], **GEO)
 def cmd_geohash(c, argv):
     zs = get_zset(c, argv[1])
     scores = [None if zs is None else zs.score(m) for m in argv[2:]]
@@ -118,9 +110,7 @@ def _coordinates(lon, lat):
             DoubleText(G.format_coordinate(lat).encode())]
 
 
-@command("geopos", -2, "readonly", acl="geo", keys=[ks("RO access", 1)], since="3.2.0",
-         summary="Returns longitude and latitude of members of a geospatial index",
-         complexity="O(N) where N is the number of members requested.", **GEO)
+@command("geopos", -2, "readonly", acl="geo", keys=[ks("RO access", 1)], **GEO)
 def cmd_geopos(c, argv):
     zs = get_zset(c, argv[1])
     scores = [None if zs is None else zs.score(m) for m in argv[2:]]
@@ -274,58 +264,34 @@ def _radius_keys(startfrom):
             ks("OW update", keyword="STOREDIST", startfrom=startfrom)]
 
 
-_SEARCH_DOC = dict(complexity="O(N+log(M)) where N is the number of elements in the "
-                   "grid-aligned bounding box area around the shape provided as the filter "
-                   "and M is the number of items inside the shape", **GEO)
-_RADIUS_DOC = dict(complexity="O(N+log(M)) where N is the number of elements inside the "
-                   "bounding box of the circular area delimited by center and radius and M is "
-                   "the number of items inside the index.", deprecated="6.2.0",
-                   doc_flags=("deprecated",), **GEO)
-
-
-@command("geosearch", -7, "readonly", acl="geo", keys=[ks("RO access", 1)], since="6.2.0",
-         summary="Query a sorted set representing a geospatial index to fetch members inside "
-         "an area of a box or a circle.", **_SEARCH_DOC)
+@command("geosearch", -7, "readonly", acl="geo", keys=[ks("RO access", 1)], **GEO)
 def cmd_geosearch(c, argv):
     return georadius_generic(c, argv, 1, SEARCH)
 
 
 @command("geosearchstore", -8, "write denyoom", acl="geo",
-         keys=[ks("OW update", 1), ks("RO access", 2)], since="6.2.0",
-         summary="Query a sorted set representing a geospatial index to fetch members inside "
-         "an area of a box or a circle, and store the result in another key.", **_SEARCH_DOC)
+         keys=[ks("OW update", 1), ks("RO access", 2)], **GEO)
 def cmd_geosearchstore(c, argv):
     return georadius_generic(c, argv, 2, SEARCH | SEARCHSTORE)
 
 
-@command("georadius", -6, "write denyoom", acl="geo", keys=_radius_keys(6), since="3.2.0",
-         summary="Query a sorted set representing a geospatial index to fetch members "
-         "matching a given maximum distance from a point", getkeys=_store_keys(6),
-         replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument",
-         **_RADIUS_DOC)
+@command("georadius", -6, "write denyoom", acl="geo", keys=_radius_keys(6), getkeys=_store_keys(6),
+         **GEO)
 def cmd_georadius(c, argv):
     return georadius_generic(c, argv, 1, COORDS)
 
 
-@command("georadius_ro", -6, "readonly", acl="geo", keys=[ks("RO access", 1)], since="3.2.10",
-         summary="A read-only variant for GEORADIUS",
-         replaced_by="`GEOSEARCH` with the `BYRADIUS` argument", **_RADIUS_DOC)
+@command("georadius_ro", -6, "readonly", acl="geo", keys=[ks("RO access", 1)], **GEO)
 def cmd_georadius_ro(c, argv):
     return georadius_generic(c, argv, 1, COORDS | NOSTORE)
 
 
-@command("georadiusbymember", -5, "write denyoom", acl="geo", keys=_radius_keys(5),
-         since="3.2.0", summary="Query a sorted set representing a geospatial index to fetch "
-         "members matching a given maximum distance from a member", getkeys=_store_keys(5),
-         replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` "
-         "arguments", **_RADIUS_DOC)
+@command("georadiusbymember", -5, "write denyoom", acl="geo", keys=_radius_keys(5), getkeys=_store_keys(5), **GEO)
 def cmd_georadiusbymember(c, argv):
     return georadius_generic(c, argv, 1, MEMBER)
 
 
 @command("georadiusbymember_ro", -5, "readonly", acl="geo", keys=[ks("RO access", 1)],
-         since="3.2.10", summary="A read-only variant for GEORADIUSBYMEMBER",
-         replaced_by="`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments",
-         **_RADIUS_DOC)
+         **GEO)
 def cmd_georadiusbymember_ro(c, argv):
     return georadius_generic(c, argv, 1, MEMBER | NOSTORE)

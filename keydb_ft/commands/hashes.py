@@ -28,9 +28,6 @@ _RO = [ks("RO", 1)]
 _RO_ACCESS = [ks("RO access", 1)]
 _ORDER = ("nondeterministic_output_order",)
 _RANDOM = ("nondeterministic_output",)
-SCAN_DOC = ("O(1) for every call. O(N) for a complete iteration, including enough command "
-             "calls for the cursor to return back to 0. N is the number of elements inside "
-             "the collection..")
 RANDOM_COUNT_LIMIT = 10_000_000     # larger counts would exhaust memory before replying
 
 
@@ -143,27 +140,19 @@ def _hset(c, argv, name):
     return created
 
 
-@command("hset", -4, "write denyoom fast", acl="hash", keys=_RW_UPDATE, since="2.0.0",
-         summary="Set the string value of a hash field",
-         complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs "
-         "when the command is called with multiple field/value pairs.", **HASH)
+@command("hset", -4, "write denyoom fast", acl="hash", keys=_RW_UPDATE, **HASH)
 def cmd_hset(c, argv):
     return _hset(c, argv, "hset")
 
 
-@command("hmset", -4, "write denyoom fast", acl="hash", keys=_RW_UPDATE, since="2.0.0",
-         summary="Set multiple hash fields to multiple values",
-         complexity="O(N) where N is the number of fields being set.", deprecated="4.0.0",
-         replaced_by="`HSET` with multiple field-value pairs", doc_flags=("deprecated",),
+@command("hmset", -4, "write denyoom fast", acl="hash", keys=_RW_UPDATE,
          **HASH)
 def cmd_hmset(c, argv):
     _hset(c, argv, "hmset")
     return OK
 
 
-@command("hsetnx", 4, "write denyoom fast", acl="hash", keys=[ks("RW insert", 1)],
-         since="2.0.0", summary="Set the value of a hash field, only if the field does not "
-         "exist", complexity="O(1)", **HASH)
+@command("hsetnx", 4, "write denyoom fast", acl="hash", keys=[ks("RW insert", 1)], **HASH)
 def cmd_hsetnx(c, argv):
     key, field = argv[1], argv[2]
     value, new = _for_write(c, key)
@@ -175,16 +164,13 @@ def cmd_hsetnx(c, argv):
     return 1
 
 
-@command("hget", 3, "readonly fast", acl="hash", keys=_RO_ACCESS, since="2.0.0",
-         summary="Get the value of a hash field", complexity="O(1)", **HASH)
+@command("hget", 3, "readonly fast", acl="hash", keys=_RO_ACCESS, **HASH)
 def cmd_hget(c, argv):
     value = lookup_typed(c, argv[1], HashValue)
     return None if value is None else peek(value, argv[2])
 
 
-@command("hmget", -3, "readonly fast", acl="hash", keys=_RO_ACCESS, since="2.0.0",
-         summary="Get the values of all the given hash fields",
-         complexity="O(N) where N is the number of fields being requested.", **HASH)
+@command("hmget", -3, "readonly fast", acl="hash", keys=_RO_ACCESS, **HASH)
 def cmd_hmget(c, argv):
     value = lookup_typed(c, argv[1], HashValue)
     if value is None:
@@ -192,51 +178,45 @@ def cmd_hmget(c, argv):
     return [value[f] if f in value else None for f in argv[2:]]   # not dict.get: peek
 
 
-@command("hdel", -3, "write fast", acl="hash", keys=[ks("RW delete", 1)], since="2.0.0",
-         summary="Delete one or more hash fields",
-         complexity="O(N) where N is the number of fields to be removed.", **HASH)
+@command("hdel", -3, "write fast", acl="hash", keys=[ks("RW delete", 1)], **HASH)
 def cmd_hdel(c, argv):
     return remove_members(c, argv, HashValue, "h", "hdel")
 
 
-@command("hlen", 2, "readonly fast", acl="hash", keys=_RO, since="2.0.0",
-         summary="Get the number of fields in a hash", complexity="O(1)", **HASH)
+@command("hlen", 2, "readonly fast", acl="hash", keys=_RO, **HASH)
 def cmd_hlen(c, argv):
     value = lookup_typed(c, argv[1], HashValue)
     return 0 if value is None else len(value)
 
 
-@command("hstrlen", 3, "readonly fast", acl="hash", keys=_RO, since="3.2.0",
-         summary="Get the length of the value of a hash field", complexity="O(1)", **HASH)
+@command("hstrlen", 3, "readonly fast", acl="hash", keys=_RO, **HASH)
 def cmd_hstrlen(c, argv):
     value = lookup_typed(c, argv[1], HashValue)
     return len(peek(value, argv[2], b"")) if value is not None else 0
 
 
-@command("hexists", 3, "readonly fast", acl="hash", keys=_RO, since="2.0.0",
-         summary="Determine if a hash field exists", complexity="O(1)", **HASH)
+@command("hexists", 3, "readonly fast", acl="hash", keys=_RO, **HASH)
 def cmd_hexists(c, argv):
     value = lookup_typed(c, argv[1], HashValue)
     return int(value is not None and argv[2] in value)
 
 
-_WHOLE = dict(acl="hash", keys=_RO_ACCESS, tips=_ORDER, since="2.0.0",
-              complexity="O(N) where N is the size of the hash.", **HASH)
+_WHOLE = dict(acl="hash", keys=_RO_ACCESS, tips=_ORDER, **HASH)
 
 
-@command("hkeys", 2, "readonly", summary="Get all the fields in a hash", **_WHOLE)
+@command("hkeys", 2, "readonly", **_WHOLE)
 def cmd_hkeys(c, argv):
     value = lookup_typed(c, argv[1], HashValue)
     return [] if value is None else list(value)
 
 
-@command("hvals", 2, "readonly", summary="Get all the values in a hash", **_WHOLE)
+@command("hvals", 2, "readonly", **_WHOLE)
 def cmd_hvals(c, argv):
     value = lookup_typed(c, argv[1], HashValue)
     return [] if value is None else list(value.values())
 
 
-@command("hgetall", 2, "readonly", summary="Get all the fields and values in a hash", **_WHOLE)
+@command("hgetall", 2, "readonly", **_WHOLE)
 def cmd_hgetall(c, argv):
     value = lookup_typed(c, argv[1], HashValue)
     return {} if value is None else dict(value)
@@ -248,9 +228,7 @@ def _store_number(c, key, value, new, field, text, event):
     save(c, key, value, new, "h", event)
 
 
-@command("hincrby", 4, "write denyoom fast", acl="hash", keys=_RW_ACCESS_UPDATE,
-         since="2.0.0", summary="Increment the integer value of a hash field by the given "
-         "number", complexity="O(1)", **HASH)
+@command("hincrby", 4, "write denyoom fast", acl="hash", keys=_RW_ACCESS_UPDATE, **HASH)
 def cmd_hincrby(c, argv):
     delta = to_int(argv[3])
     key, field = argv[1], argv[2]
@@ -291,9 +269,7 @@ def parse_long_double(raw):
     return number
 
 
-@command("hincrbyfloat", 4, "write denyoom fast", acl="hash", keys=_RW_ACCESS_UPDATE,
-         since="2.6.0", summary="Increment the float value of a hash field by the given "
-         "amount", complexity="O(1)", **HASH)
+@command("hincrbyfloat", 4, "write denyoom fast", acl="hash", keys=_RW_ACCESS_UPDATE, **HASH)
 def cmd_hincrbyfloat(c, argv):
     key, field = argv[1], argv[2]
     delta = parse_long_double(argv[3])
@@ -317,9 +293,7 @@ def cmd_hincrbyfloat(c, argv):
     return text
 
 
-@command("hrandfield", -2, "readonly", acl="hash", keys=_RO_ACCESS, tips=_RANDOM,
-         since="6.2.0", summary="Get one or multiple random fields from a hash",
-         complexity="O(N) where N is the number of fields returned", **HASH)
+@command("hrandfield", -2, "readonly", acl="hash", keys=_RO_ACCESS, tips=_RANDOM, **HASH)
 def cmd_hrandfield(c, argv):
     if len(argv) == 2:
         value = lookup_typed(c, argv[1], HashValue)
@@ -341,8 +315,6 @@ def cmd_hrandfield(c, argv):
     return [x for f in fields for x in (f, value[f])]
 
 
-@command("hscan", -3, "readonly", acl="hash", keys=_RO_ACCESS, tips=_RANDOM, since="2.8.0",
-         summary="Incrementally iterate hash fields and associated values",
-         complexity=SCAN_DOC, **HASH)
+@command("hscan", -3, "readonly", acl="hash", keys=_RO_ACCESS, tips=_RANDOM, **HASH)
 def cmd_hscan(c, argv):
     return scan_command(c, argv, HashValue)

@@ -38,9 +38,7 @@ def _sparse_max(c):
     return c.server.config.hll_sparse_max_bytes
 
 
-@command("pfadd", -2, "write denyoom fast", acl="hyperloglog", keys=[ks("RW insert", 1)],
-         since="2.8.9", summary="Adds the specified elements to the specified HyperLogLog.",
-         complexity="O(1) to add every element.", **HLL)
+@command("pfadd", -2, "write denyoom fast", acl="hyperloglog", keys=[ks("RW insert", 1)], **HLL)
 def cmd_pfadd(c, argv):
     key = argv[1]
     old = _checked(_value(c, key, write=True))
@@ -68,10 +66,6 @@ def _store(c, key, old, value, event=None):
 @command("pfcount", -2, "readonly", acl="hyperloglog",
          keys=[ks("RW access", 1, last=-1, notes="RW because it may change the internal "
                   "representation of the key, and propagate to replicas")],
-         since="2.8.9", summary="Return the approximated cardinality of the set(s) "
-         "observed by the HyperLogLog at key(s).", complexity="O(1) with a very small "
-         "average constant time when called with a single key. O(N) with N being the "
-         "number of keys, and much bigger constant times, when called with multiple keys.",
          **HLL)
 def cmd_pfcount(c, argv):
     keys = argv[1:]
@@ -91,9 +85,7 @@ def cmd_pfcount(c, argv):
 
 
 @command("pfmerge", -2, "write denyoom", acl="hyperloglog",
-         keys=[ks("RW access insert", 1), ks("RO access", 2, last=-1)], since="2.8.9",
-         summary="Merge N different HyperLogLogs into a single one.",
-         complexity="O(N) to merge N HyperLogLogs, but with high constant times.", **HLL)
+         keys=[ks("RW access insert", 1), ks("RO access", 2, last=-1)], **HLL)
 def cmd_pfmerge(c, argv):
     dest = argv[1]
     old = _value(c, dest, write=True)
@@ -107,9 +99,7 @@ _DEBUG_REPLY = {"decode": lambda text: text.encode()}
 
 
 @command("pfdebug", 3, "write denyoom admin", acl="hyperloglog",
-         keys=[ks("RW access", 2)], since="2.8.9",
-         summary="Internal commands for debugging HyperLogLog values",
-         complexity="N/A", doc_flags=("syscmd",), **HLL)
+         keys=[ks("RW access", 2)], **HLL)
 def cmd_pfdebug(c, argv):
     key = argv[2]
     old = _value(c, key, write=True)
@@ -121,9 +111,7 @@ def cmd_pfdebug(c, argv):
     return reply
 
 
-@command("pfselftest", 1, "admin", acl="hyperloglog", since="2.8.9",
-         summary="An internal command for testing HyperLogLog values", complexity="N/A",
-         doc_flags=("syscmd",), **HLL)
+@command("pfselftest", 1, "admin", acl="hyperloglog", **HLL)
 def cmd_pfselftest(c, argv):
     _run(hll.selftest)
     return OK

@@ -217,8 +217,7 @@ def render(server, names):
 
 @command("info", -1, "loading stale", acl="dangerous",
          tips=("nondeterministic_output", "request_policy:all_shards",
-               "response_policy:special"), group="server", since="1.0.0",
-         summary="Returns information and statistics about the server.", complexity="O(1)")
+               "response_policy:special"), group="server")
 def cmd_info(c, argv):
     wanted = [a.decode("utf-8", "replace").lower() for a in argv[1:]]
     if not wanted or "default" in wanted:

@@ -17,17 +17,13 @@ KEYSPACE = dict(group="generic")
 
 
 @command("del", -2, "write", acl="keyspace", keys=[ks("RM delete", 1, last=-1)],
-         tips=("request_policy:multi_shard", "response_policy:agg_sum"), since="1.0.0",
-         summary="Deletes one or more keys.", complexity="O(N) where N is the number of keys "
-         "that will be removed.", **KEYSPACE)
+         tips=("request_policy:multi_shard", "response_policy:agg_sum"), **KEYSPACE)
 def cmd_del(c, argv):
     return _delete(c, argv)
 
 
 @command("unlink", -2, "write fast", acl="keyspace", keys=[ks("RM delete", 1, last=-1)],
-         tips=("request_policy:multi_shard", "response_policy:agg_sum"), since="4.0.0",
-         summary="Asynchronously deletes one or more keys.", complexity="O(1) for each key "
-         "removed regardless of its size.", **KEYSPACE)
+         tips=("request_policy:multi_shard", "response_policy:agg_sum"), **KEYSPACE)
 def cmd_unlink(c, argv):
     return _delete(c, argv)
 
@@ -43,25 +39,19 @@ def _delete(c, argv):
 
 
 @command("exists", -2, "readonly fast", acl="keyspace", keys=[ks("RO", 1, last=-1)],
-         tips=("request_policy:multi_shard", "response_policy:agg_sum"), since="1.0.0",
-         summary="Determines whether one or more keys exist.",
-         complexity="O(N) where N is the number of keys to check.", **KEYSPACE)
+         tips=("request_policy:multi_shard", "response_policy:agg_sum"), **KEYSPACE)
 def cmd_exists(c, argv):
     lookup = c.db.lookup
     return sum(1 for key in argv[1:] if lookup(key) is not None)
 
 
 @command("touch", -2, "readonly fast", acl="keyspace", keys=[ks("RO", 1, last=-1)],
-         tips=("request_policy:multi_shard", "response_policy:agg_sum"), since="3.2.1",
-         summary="Returns the number of existing keys out of those specified after updating "
-         "the time they were last accessed.", complexity="O(N) where N is the number of keys "
-         "that will be touched.", **KEYSPACE)
+         tips=("request_policy:multi_shard", "response_policy:agg_sum"), **KEYSPACE)
 def cmd_touch(c, argv):
     return cmd_exists(c, argv)
 
 
-@command("type", 2, "readonly fast", acl="keyspace", keys=[ks("RO", 1)], since="1.0.0",
-         summary="Determines the type of value stored at a key.", complexity="O(1)", **KEYSPACE)
+@command("type", 2, "readonly fast", acl="keyspace", keys=[ks("RO", 1)], **KEYSPACE)
 def cmd_type(c, argv):
     value = c.db.lookup(argv[1])
     return "none" if value is None else type_name(value)
@@ -88,25 +78,20 @@ def _rename(c, argv, nx):
 
 
 @command("rename", 3, "write", acl="keyspace",
-         keys=[ks("RW access delete", 1), ks("OW update", 2)], since="1.0.0",
-         summary="Renames a key and overwrites the destination.", complexity="O(1)",
+         keys=[ks("RW access delete", 1), ks("OW update", 2)],
          **KEYSPACE)
 def cmd_rename(c, argv):
     return _rename(c, argv, False)
 
 
 @command("renamenx", 3, "write fast", acl="keyspace",
-         keys=[ks("RW access delete", 1), ks("OW insert", 2)], since="1.0.0",
-         summary="Renames a key only when the target key name doesn't exist.",
-         complexity="O(1)", **KEYSPACE)
+         keys=[ks("RW access delete", 1), ks("OW insert", 2)], **KEYSPACE)
 def cmd_renamenx(c, argv):
     return _rename(c, argv, True)
 
 
 @command("keys", 2, "readonly all_stripes", acl="keyspace dangerous",
-         tips=("request_policy:all_shards", "nondeterministic_output_order"), since="1.0.0",
-         summary="Returns all key names that match a pattern.", complexity="O(N) with N "
-         "being the number of keys in the database", **KEYSPACE)
+         tips=("request_policy:all_shards", "nondeterministic_output_order"), **KEYSPACE)
 def cmd_keys(c, argv):
     match = glob_matcher(argv[1])
     db = c.db
@@ -121,11 +106,7 @@ def cmd_keys(c, argv):
 
 
 @command("scan", -2, "readonly no_lock", acl="keyspace",
-         tips=("nondeterministic_output", "request_policy:special"), since="2.8.0",
-         summary="Iterates over the key names in the database.",
-         complexity="O(1) for every call. O(N) for a complete iteration, including enough "
-         "command calls for the cursor to return back to 0. N is the number of elements "
-         "inside the collection.", **KEYSPACE)
+         tips=("nondeterministic_output", "request_policy:special"), **KEYSPACE)
 def cmd_scan(c, argv):
     cursor = parse_cursor(argv[1])
     match, count, want_type = parse_scan_options(argv, 2, allow_type=True)
@@ -189,8 +170,7 @@ def parse_scan_options(argv, start, allow_type=False):
 
 
 @command("randomkey", 1, "readonly no_lock", acl="keyspace",
-         tips=("request_policy:all_shards", "nondeterministic_output"), since="1.0.0",
-         summary="Returns a random key name from the database.", complexity="O(1)",
+         tips=("request_policy:all_shards", "nondeterministic_output"),
          **KEYSPACE)
 def cmd_randomkey(c, argv):
     db = c.db
@@ -223,7 +203,6 @@ def _db_index(c, raw):
 
 
 @command("move", 3, "write fast", acl="keyspace", keys=[ks("RW access update", 1)],
-         since="1.0.0", summary="Moves a key to another database.", complexity="O(1)",
          **KEYSPACE)
 def cmd_move(c, argv):
     key = argv[1]
@@ -246,10 +225,7 @@ def cmd_move(c, argv):
 
 
 @command("copy", -3, "write denyoom", acl="keyspace",
-         keys=[ks("RO access", 1), ks("OW update", 2)], since="6.2.0",
-         summary="Copies the value of a key to a new key.",
-         complexity="O(N) worst case for collections, where N is the number of nested items. "
-         "O(1) for string values.", **KEYSPACE)
+         keys=[ks("RO access", 1), ks("OW update", 2)], **KEYSPACE)
 def cmd_copy(c, argv):
     src_key, dst_key = argv[1], argv[2]
     target = c.db
@@ -290,13 +266,11 @@ def cmd_copy(c, argv):
 
 
 # -- OBJECT ----------------------------------------------------------------------------------
-_OBJ = dict(group="generic", container_since="2.2.3",
-            container_summary="A container for object introspection commands.")
+_OBJ = dict(group="generic")
 
 
 @command("object|encoding", 3, "readonly", acl="keyspace", keys=[ks("RO", 2)],
-         tips=("nondeterministic_output",), since="2.2.3",
-         summary="Returns the internal encoding of a Redis object.", complexity="O(1)", **_OBJ)
+         tips=("nondeterministic_output",), **_OBJ)
 def cmd_object_encoding(c, argv):
     value = c.db.lookup(argv[2])
     if value is None:
@@ -305,9 +279,7 @@ def cmd_object_encoding(c, argv):
 
 
 @command("object|freq", 3, "readonly", acl="keyspace", keys=[ks("RO", 2)],
-         tips=("nondeterministic_output",), since="4.0.0",
-         summary="Returns the logarithmic access frequency counter of a Redis object.",
-         complexity="O(1)", **_OBJ)
+         tips=("nondeterministic_output",), **_OBJ)
 def cmd_object_freq(c, argv):
     value = c.db.lookup(argv[2])
     if value is None:
@@ -320,9 +292,7 @@ def cmd_object_freq(c, argv):
 
 
 @command("object|idletime", 3, "readonly", acl="keyspace", keys=[ks("RO", 2)],
-         tips=("nondeterministic_output",), since="2.2.3",
-         summary="Returns the time since the last access to a Redis object.",
-         complexity="O(1)", **_OBJ)
+         tips=("nondeterministic_output",), **_OBJ)
 def cmd_object_idletime(c, argv):
     value = c.db.lookup(argv[2])
     if value is None:
@@ -335,8 +305,7 @@ def cmd_object_idletime(c, argv):
 
 
 @command("object|refcount", 3, "readonly", acl="keyspace", keys=[ks("RO", 2)],
-         tips=("nondeterministic_output",), since="2.2.3",
-         summary="Returns the reference count of a value of a key.", complexity="O(1)", **_OBJ)
+         tips=("nondeterministic_output",), **_OBJ)
 def cmd_object_refcount(c, argv):
     value = c.db.lookup(argv[2])
     if value is None:
@@ -345,8 +314,7 @@ def cmd_object_refcount(c, argv):
         and 0 <= int(value) < 10000 else 1
 
 
-@command("object|help", 2, "loading stale", acl="keyspace", since="6.2.0",
-         summary="Returns helpful text about the different subcommands.", complexity="O(1)",
+@command("object|help", 2, "loading stale", acl="keyspace",
          **_OBJ)
 def cmd_object_help(c, argv):
     return help_lines("OBJECT", [

@@ -40,8 +40,7 @@ def _table(a, b):
 
 
 @command("lcs", -3, "readonly", acl="string", keys=[ks("RO access", 1, last=1)],
-         group="string", since="7.0.0", summary="Finds the longest common substring.",
-         complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively")
+         group="string")
 def cmd_lcs(c, argv):
     want_len = want_idx = with_len = False
     min_len = 0

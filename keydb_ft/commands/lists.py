@@ -14,8 +14,6 @@ from .registry import command, ks
 from ..threadstate import peek
 
 LIST = dict(group="list")
-PUSH_COMPLEXITY = ("O(1) for each element added, so O(N) to add N elements when the command "
-                   "is called with multiple arguments.")
 RW_INSERT = ks("RW insert", 1)
 RW_ACCESS_DELETE = ks("RW access delete", 1)
 MOVE_KEYS = [ks("RW access delete", 1), ks("RW insert", 2)]
@@ -69,23 +67,18 @@ def _push(c, argv, left, existing_only):
     return len(value)
 
 
-def _push_command(name, left, existing_only, since, summary):
-    @command(name, -3, "write denyoom fast", acl="list", keys=[RW_INSERT], since=since,
-             summary=summary, complexity=PUSH_COMPLEXITY, **LIST)
+def _push_command(name, left, existing_only):
+    @command(name, -3, "write denyoom fast", acl="list", keys=[RW_INSERT], **LIST)
     def handler(c, argv):
         return _push(c, argv, left, existing_only)
     handler.__name__ = f"cmd_{name}"
     return handler
 
 
-cmd_lpush = _push_command("lpush", True, False, "1.0.0",
-                          "Prepend one or multiple elements to a list")
-cmd_rpush = _push_command("rpush", False, False, "1.0.0",
-                          "Append one or multiple elements to a list")
-cmd_lpushx = _push_command("lpushx", True, True, "2.2.0",
-                           "Prepend an element to a list, only if the list exists")
-cmd_rpushx = _push_command("rpushx", False, True, "2.2.0",
-                           "Append an element to a list, only if the list exists")
+cmd_lpush = _push_command("lpush", True, False)
+cmd_rpush = _push_command("rpush", False, False)
+cmd_lpushx = _push_command("lpushx", True, True)
+cmd_rpushx = _push_command("rpushx", False, True)
 
 
 # -- pop ------------------------------------------------------------------------------------
@@ -116,16 +109,12 @@ def _pop(c, argv, left):
     return pop_list(c, key, value, left, count)
 
 
-@command("lpop", -2, "write fast", acl="list", keys=[RW_ACCESS_DELETE], since="1.0.0",
-         summary="Remove and get the first elements in a list",
-         complexity="O(N) where N is the number of elements returned", **LIST)
+@command("lpop", -2, "write fast", acl="list", keys=[RW_ACCESS_DELETE], **LIST)
 def cmd_lpop(c, argv):
     return _pop(c, argv, True)
 
 
-@command("rpop", -2, "write fast", acl="list", keys=[RW_ACCESS_DELETE], since="1.0.0",
-         summary="Remove and get the last elements in a list",
-         complexity="O(N) where N is the number of elements returned", **LIST)
+@command("rpop", -2, "write fast", acl="list", keys=[RW_ACCESS_DELETE], **LIST)
 def cmd_rpop(c, argv):
     return _pop(c, argv, False)
 
@@ -159,10 +148,7 @@ def mpop_from(c, key, left, count):
     return [key, pop_list(c, key, value, left, count)]
 
 
-@command("lmpop", -4, "write", acl="list", keys=[ks("RW access delete", 1, keynum=(0, 1, 1))],
-         since="7.0.0", summary="Pop elements from a list",
-         complexity="O(N+M) where N is the number of provided keys and M is the number of "
-         "elements returned.", **LIST)
+@command("lmpop", -4, "write", acl="list", keys=[ks("RW access delete", 1, keynum=(0, 1, 1))], **LIST)
 def cmd_lmpop(c, argv):
     keys, left, count = parse_mpop(argv, 1)
     for key in keys:
@@ -173,28 +159,20 @@ def cmd_lmpop(c, argv):
 
 
 # -- reads ----------------------------------------------------------------------------------
-@command("llen", 2, "readonly fast", acl="list", keys=[ks("RO", 1)], since="1.0.0",
-         summary="Get the length of a list", complexity="O(1)", **LIST)
+@command("llen", 2, "readonly fast", acl="list", keys=[ks("RO", 1)], **LIST)
 def cmd_llen(c, argv):
     value = get_list(c, argv[1], read=True)
     return 0 if value is None else len(value)
 
 
-@command("lrange", 4, "readonly", acl="list", keys=[ks("RO access", 1)], since="1.0.0",
-         summary="Get a range of elements from a list",
-         complexity="O(S+N) where S is the distance of start offset from HEAD for small lists, "
-         "from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in "
-         "the specified range.", **LIST)
+@command("lrange", 4, "readonly", acl="list", keys=[ks("RO access", 1)], **LIST)
 def cmd_lrange(c, argv):
     start, stop = to_int(argv[2]), to_int(argv[3])
     value = get_list(c, argv[1], read=True)
     return [] if value is None else value.range(start, stop)
 
 
-@command("lindex", 3, "readonly", acl="list", keys=[ks("RO access", 1)], since="1.0.0",
-         summary="Get an element from a list by its index",
-         complexity="O(N) where N is the number of elements to traverse to get to the element "
-         "at index. This makes asking for the first or the last element of the list O(1).",
+@command("lindex", 3, "readonly", acl="list", keys=[ks("RO access", 1)],
          **LIST)
 def cmd_lindex(c, argv):
     value = get_list(c, argv[1], read=True)
@@ -203,11 +181,7 @@ def cmd_lindex(c, argv):
     return value.get(to_int(argv[2]))
 
 
-@command("lpos", -3, "readonly", acl="list", keys=[ks("RO access", 1)], since="6.0.6",
-         summary="Return the index of matching elements on a list",
-         complexity="O(N) where N is the number of elements in the list, for the average "
-         "case. When searching for elements near the head or the tail of the list, or when "
-         "the MAXLEN option is provided, the command may run in constant time.", **LIST)
+@command("lpos", -3, "readonly", acl="list", keys=[ks("RO access", 1)], **LIST)
 def cmd_lpos(c, argv):
     rank, count, maxlen = _lpos_options(argv)
     value = get_list(c, argv[1], read=True)
@@ -246,10 +220,7 @@ def _lpos_options(argv):
 
 
 # -- in-place writes ------------------------------------------------------------------------
-@command("lset", 4, "write denyoom", acl="list", keys=[ks("RW update", 1)], since="1.0.0",
-         summary="Set the value of an element in a list by its index",
-         complexity="O(N) where N is the length of the list. Setting either the first or the "
-         "last element of the list is O(1).", **LIST)
+@command("lset", 4, "write denyoom", acl="list", keys=[ks("RW update", 1)], **LIST)
 def cmd_lset(c, argv):
     key = argv[1]
     value = get_list(c, key)
@@ -262,11 +233,7 @@ def cmd_lset(c, argv):
     return OK
 
 
-@command("linsert", 5, "write denyoom", acl="list", keys=[RW_INSERT], since="2.2.0",
-         summary="Insert an element before or after another element in a list",
-         complexity="O(N) where N is the number of elements to traverse before seeing the "
-         "value pivot. This means that inserting somewhere on the left end on the list (head) "
-         "can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+@command("linsert", 5, "write denyoom", acl="list", keys=[RW_INSERT],
          **LIST)
 def cmd_linsert(c, argv):
     where = argv[2].lower()
@@ -283,10 +250,7 @@ def cmd_linsert(c, argv):
     return length
 
 
-@command("lrem", 4, "write", acl="list", keys=[ks("RW delete", 1)], since="1.0.0",
-         summary="Remove elements from a list",
-         complexity="O(N+M) where N is the length of the list and M is the number of elements "
-         "removed.", **LIST)
+@command("lrem", 4, "write", acl="list", keys=[ks("RW delete", 1)], **LIST)
 def cmd_lrem(c, argv):
     count = to_int(argv[2])
     key = argv[1]
@@ -302,9 +266,7 @@ def cmd_lrem(c, argv):
     return removed
 
 
-@command("ltrim", 4, "write", acl="list", keys=[ks("RW delete", 1)], since="1.0.0",
-         summary="Trim a list to the specified range",
-         complexity="O(N) where N is the number of elements to be removed by the operation.",
+@command("ltrim", 4, "write", acl="list", keys=[ks("RW delete", 1)],
          **LIST)
 def cmd_ltrim(c, argv):
     start, stop = to_int(argv[2]), to_int(argv[3])
@@ -349,18 +311,12 @@ def lmove(c, src, dst, from_left, to_left):
     return move_element(c, src, dst, from_left, to_left)
 
 
-@command("lmove", 5, "write denyoom", acl="list", keys=MOVE_KEYS, since="6.2.0",
-         summary="Pop an element from a list, push it to another list and return it",
-         complexity="O(1)", **LIST)
+@command("lmove", 5, "write denyoom", acl="list", keys=MOVE_KEYS, **LIST)
 def cmd_lmove(c, argv):
     from_left, to_left = side(argv[3]), side(argv[4])
     return lmove(c, argv[1], argv[2], from_left, to_left)
 
 
-@command("rpoplpush", 3, "write denyoom", acl="list", keys=MOVE_KEYS, since="1.2.0",
-         summary="Remove the last element in a list, prepend it to another list and return it",
-         complexity="O(1)", deprecated="6.2.0",
-         replaced_by="`LMOVE` with the `RIGHT` and `LEFT` arguments",
-         doc_flags=("deprecated",), **LIST)
+@command("rpoplpush", 3, "write denyoom", acl="list", keys=MOVE_KEYS, **LIST)
 def cmd_rpoplpush(c, argv):
     return lmove(c, argv[1], argv[2], False, True)

@@ -32,9 +32,7 @@ INVALID_TTL = "ERR Invalid TTL value, must be >= 0"
 
 
 # -- SAVE / BGSAVE / LASTSAVE / BGREWRITEAOF ------------------------------------------------
-@command("save", 1, _ADMIN + " no_multi", since="1.0.0",
-         summary="Synchronously saves the database(s) to disk.",
-         complexity="O(N) where N is the total number of keys in all databases", **SERVER)
+@command("save", 1, _ADMIN + " no_multi", **SERVER)
 def cmd_save(c, argv):
     rdb = c.server.rdb
     ok = rdb.save()
@@ -45,9 +43,7 @@ def cmd_save(c, argv):
     return OK
 
 
-@command("bgsave", -1, _ADMIN, since="1.0.0",
-         summary="Asynchronously saves the database(s) to disk.",
-         complexity="O(1)", **SERVER)
+@command("bgsave", -1, _ADMIN, **SERVER)
 def cmd_bgsave(c, argv):
     schedule = False
     if len(argv) > 1:
@@ -72,16 +68,12 @@ def cmd_bgsave(c, argv):
 
 
 @command("lastsave", 1, "loading stale fast", acl="admin dangerous",
-         tips=("nondeterministic_output",), since="1.0.0",
-         summary="Returns the Unix timestamp of the last successful save to disk.",
-         complexity="O(1)", **SERVER)
+         tips=("nondeterministic_output",), **SERVER)
 def cmd_lastsave(c, argv):
     return c.server.rdb.lastsave
 
 
-@command("bgrewriteaof", 1, _ADMIN, since="1.0.0",
-         summary="Asynchronously rewrites the append-only file to disk.",
-         complexity="O(1)", **SERVER)
+@command("bgrewriteaof", 1, _ADMIN, **SERVER)
 def cmd_bgrewriteaof(c, argv):
     server = c.server
     rdb, aof = server.rdb, server.aof
@@ -95,12 +87,7 @@ def cmd_bgrewriteaof(c, argv):
 
 # -- DUMP / RESTORE ----------------------------------------------------------------------------
 @command("dump", 2, "readonly", acl="keyspace", keys=[ks("RO access", 1)],
-         tips=("nondeterministic_output",), group="generic", since="2.6.0",
-         summary="Returns a serialized representation of the value stored at a key.",
-         complexity="O(1) to access the key and additional O(N*M) to serialize it, where N is "
-         "the number of Redis objects composing the value and M their average size. For small "
-         "string values the time complexity is thus O(1)+O(1*M) where M is small, so simply "
-         "O(1).")
+         tips=("nondeterministic_output",), group="generic")
 def cmd_dump(c, argv):
     value = c.db.lookup_read(argv[1])
     if value is None:
@@ -136,14 +123,7 @@ def _restore_options(argv):
 
 
 @command("restore", -4, "write denyoom", acl="keyspace dangerous", keys=[ks("OW update", 1)],
-         group="generic", since="2.6.0",
-         summary="Creates a key from the serialized representation of a value.",
-         complexity="O(1) to create the new key and additional O(N*M) to reconstruct the "
-         "serialized value, where N is the number of Redis objects composing the value and M "
-         "their average size. For small string values the time complexity is thus "
-         "O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the "
-         "complexity is O(N*M*log(N)) because inserting values into sorted sets is "
-         "O(log(N)).")
+         group="generic")
 def cmd_restore(c, argv):
     replace, absttl = _restore_options(argv)
     db, key = c.db, argv[1]
@@ -184,11 +164,7 @@ def cmd_restore(c, argv):
 @command("migrate", -6, "write no_lock", acl="keyspace dangerous",
          keys=[ks("RW access delete", 3), ks("RW access delete incomplete", keyword="KEYS",
                                              startfrom=-2, last=-1)],
-         tips=("nondeterministic_output",), group="generic", since="2.6.0",
-         summary="Atomically transfers a key from one Redis instance to another.",
-         complexity="This command actually executes a DUMP+DEL in the source instance, and a "
-         "RESTORE in the target instance. See the pages of these commands for time "
-         "complexity. Also an O(N) data transfer between the two instances is performed.")
+         tips=("nondeterministic_output",), group="generic")
 def cmd_migrate(c, argv):
     """DUMP the keys under their stripes, talk to the target with no stripe held (socket
     I/O), then delete what arrived unless COPY (stripes held again, DEL propagated)."""

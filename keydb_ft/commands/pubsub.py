@@ -56,66 +56,47 @@ def _unsubscribe(c, names, kind):
     return NO_REPLY
 
 
-@command("subscribe", -2, _SUB_FLAGS, since="2.0.0", summary="Listens for messages "
-         "published to channels.", complexity="O(N) where N is the number of channels to "
-         "subscribe to.", **PUB)
+@command("subscribe", -2, _SUB_FLAGS, **PUB)
 def cmd_subscribe(c, argv):
     return _subscribe(c, argv[1:], "channel")
 
 
-@command("unsubscribe", -1, _SUB_FLAGS, since="2.0.0", summary="Stops listening to "
-         "messages posted to channels.", complexity="O(N) where N is the number of clients "
-         "already subscribed to a channel.", **PUB)
+@command("unsubscribe", -1, _SUB_FLAGS, **PUB)
 def cmd_unsubscribe(c, argv):
     return _unsubscribe(c, argv[1:], "channel")
 
 
-@command("psubscribe", -2, _SUB_FLAGS, since="2.0.0", summary="Listens for messages "
-         "published to channels that match one or more patterns.",
-         complexity="O(N) where N is the number of patterns to subscribe to.", **PUB)
+@command("psubscribe", -2, _SUB_FLAGS, **PUB)
 def cmd_psubscribe(c, argv):
     return _subscribe(c, argv[1:], "pattern")
 
 
-@command("punsubscribe", -1, _SUB_FLAGS, since="2.0.0", summary="Stops listening to "
-         "messages published to channels that match one or more patterns.",
-         complexity="O(N) where N is the number of patterns to unsubscribe.", **PUB)
+@command("punsubscribe", -1, _SUB_FLAGS, **PUB)
 def cmd_punsubscribe(c, argv):
     return _unsubscribe(c, argv[1:], "pattern")
 
 
-@command("ssubscribe", -2, _SUB_FLAGS, keys=[ks("not_key", 1, last=-1)], since="7.0.0",
-         summary="Listens for messages published to shard channels.",
-         complexity="O(N) where N is the number of shard channels to subscribe to.", **PUB)
+@command("ssubscribe", -2, _SUB_FLAGS, keys=[ks("not_key", 1, last=-1)], **PUB)
 def cmd_ssubscribe(c, argv):
     return _subscribe(c, argv[1:], "shard")
 
 
-@command("sunsubscribe", -1, _SUB_FLAGS, keys=[ks("not_key", 1, last=-1)], since="7.0.0",
-         summary="Stops listening to messages posted to shard channels.",
-         complexity="O(N) where N is the number of shard channels to unsubscribe.", **PUB)
+@command("sunsubscribe", -1, _SUB_FLAGS, keys=[ks("not_key", 1, last=-1)], **PUB)
 def cmd_sunsubscribe(c, argv):
     return _unsubscribe(c, argv[1:], "shard")
 
 
-@command("publish", 3, "pubsub loading stale fast", since="2.0.0",
-         summary="Posts a message to a channel.", complexity="O(N+M) where N is the number "
-         "of clients subscribed to the receiving channel and M is the total number of "
-         "subscribed patterns (by any client).", **PUB)
+@command("publish", 3, "pubsub loading stale fast", **PUB)
 def cmd_publish(c, argv):
     return c.server.pubsub.publish(argv[1], argv[2])
 
 
-@command("spublish", 3, "pubsub loading stale fast", keys=[ks("not_key", 1)],
-         since="7.0.0", summary="Post a message to a shard channel",
-         complexity="O(N) where N is the number of clients subscribed to the receiving shard "
-         "channel.", **PUB)
+@command("spublish", 3, "pubsub loading stale fast", keys=[ks("not_key", 1)], **PUB)
 def cmd_spublish(c, argv):
     return c.server.pubsub.publish(argv[1], argv[2], shard=True)
 
 
-_INTRO = dict(group="pubsub", container_since="2.8.0",
-              container_summary="A container for Pub/Sub commands.")
+_INTRO = dict(group="pubsub")
 _INTRO_FLAGS = "pubsub loading stale"
 
 
@@ -124,19 +105,14 @@ def _names(table, pattern):
     return [name for name in list(table) if match is None or match(name)]
 
 
-@command("pubsub|channels", -2, _INTRO_FLAGS, since="2.8.0", summary="Returns the active "
-         "channels.", complexity="O(N) where N is the number of active channels, and assuming "
-         "constant time pattern matching (relatively short channels and patterns)", **_INTRO)
+@command("pubsub|channels", -2, _INTRO_FLAGS, **_INTRO)
 def cmd_pubsub_channels(c, argv):
     ps = c.server.pubsub
     with ps.lock:
         return _names(ps.channels, argv[2] if len(argv) > 2 else None)
 
 
-@command("pubsub|shardchannels", -2, _INTRO_FLAGS, since="7.0.0",
-         summary="Returns the active shard channels.", complexity="O(N) where N is the number "
-         "of active shard channels, and assuming constant time pattern matching (relatively "
-         "short shard channels).", **_INTRO)
+@command("pubsub|shardchannels", -2, _INTRO_FLAGS, **_INTRO)
 def cmd_pubsub_shardchannels(c, argv):
     ps = c.server.pubsub
     with ps.lock:
@@ -152,28 +128,22 @@ def _numsub(c, argv, table):
     return out
 
 
-@command("pubsub|numsub", -2, _INTRO_FLAGS, since="2.8.0", summary="Returns a count of "
-         "subscribers to channels.", complexity="O(N) for the NUMSUB subcommand, where N is "
-         "the number of requested channels", **_INTRO)
+@command("pubsub|numsub", -2, _INTRO_FLAGS, **_INTRO)
 def cmd_pubsub_numsub(c, argv):
     return _numsub(c, argv, "channels")
 
 
-@command("pubsub|shardnumsub", -2, _INTRO_FLAGS, since="7.0.0", summary="Returns the count "
-         "of subscribers of shard channels.", complexity="O(N) for the SHARDNUMSUB subcommand, "
-         "where N is the number of requested shard channels", **_INTRO)
+@command("pubsub|shardnumsub", -2, _INTRO_FLAGS, **_INTRO)
 def cmd_pubsub_shardnumsub(c, argv):
     return _numsub(c, argv, "shard")
 
 
-@command("pubsub|numpat", 2, _INTRO_FLAGS, since="2.8.0", summary="Returns a count of "
-         "unique pattern subscriptions.", complexity="O(1)", **_INTRO)
+@command("pubsub|numpat", 2, _INTRO_FLAGS, **_INTRO)
 def cmd_pubsub_numpat(c, argv):
     return c.server.pubsub.counts()[1]
 
 
-@command("pubsub|help", 2, "loading stale", since="6.2.0", summary="Returns helpful text "
-         "about the different subcommands.", complexity="O(1)", **_INTRO)
+@command("pubsub|help", 2, "loading stale", **_INTRO)
 def cmd_pubsub_help(c, argv):
     return help_lines("PUBSUB", [
         "CHANNELS [<pattern>]", "    Active channels, optionally matching <pattern>.",

@@ -3,8 +3,14 @@ COUNT / LIST / GETKEYS, implicit ACL categories, key extraction (so lock stripes
 cluster slots) and command stats all derive from the declaration.
 
     @command("get", 2, "readonly fast", acl="string", keys=[ks("RO ACCESS", 1)],
-             group="string", since="1.0.0", summary="Returns the string value of a key.")
+             group="string")
     def cmd_get(c, argv): ...
+
+COMMAND DOCS of a command redis-server 7.0 also has is that server's reply, recorded in
+redis_docs.py (scripts/gen_command_docs.py); only the commands it lacks (KeyDB's and newer
+Redis's) declare since= / summary= / complexity= (and deprecated=, replaced_by=,
+doc_flags=, container_since=, container_summary=). Saying them for a recorded command is
+an error at import, and a declared group must be the recorded one.
 
 Subcommands are declared as "container|sub" ("config|get"); the container is created on
 first use. Flags are Redis's flag names; a few internal flags (INTERNAL_FLAGS) steer the
@@ -12,6 +18,8 @@ dispatcher and never show in COMMAND output.
 """
 
 from ..resp.writer import SetReply
+from ..threadstate import peek
+from .redis_docs import DOCS
 
 # Flags in the order redis-server 7.0 lists them.
 REDIS_FLAGS = ("write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript",
@@ -199,6 +207,16 @@ class Command:
                 SetReply(s.reply() for s in self.key_specs), subs or SetReply()]
 
     def docs_reply(self):
+        """COMMAND DOCS: redis-server 7.0's document (redis_docs.py) for a command it has,
+        else one made from the declaration; a container lists the subcommands it has."""
+        recorded = peek(DOCS, self.fullname)
+        doc = dict(recorded) if recorded is not None else self._declared_docs()
+        if self.subcommands:
+            doc[b"subcommands"] = {s.fullname.encode(): s.docs_reply()
+                                   for s in self.subcommands.values()}
+        return doc
+
+    def _declared_docs(self):
         doc = {b"summary": self.summary.encode(), b"since": self.since.encode(),
                b"group": self.group.encode()}
         if self.complexity:
@@ -209,9 +227,6 @@ class Command:
             doc[b"deprecated_since"] = self.deprecated.encode()
         if self.replaced_by:
             doc[b"replaced_by"] = self.replaced_by.encode()
-        if self.subcommands:
-            doc[b"subcommands"] = {s.fullname.encode(): s.docs_reply()
-                                   for s in self.subcommands.values()}
         return doc
 
 
@@ -310,8 +325,30 @@ def _has_movable(specs):
 COMMANDS = {}
 
 
+# Documentation keywords of a declaration: only for commands redis-server 7.0 lacks (the
+# others' COMMAND DOCS is its recorded reply, redis_docs.py, and must not be said twice)
+_DOC_KEYS = {"summary", "since", "complexity", "deprecated", "replaced_by", "doc_flags"}
+_CONTAINER_DOC_KEYS = {"container_since", "container_summary"}
+
+
+def _check_docs(name, doc):
+    container = name.split("|")[0]
+    said = (_DOC_KEYS & set(doc) if name in DOCS else set()) | (
+        _CONTAINER_DOC_KEYS & set(doc) if container in DOCS else set())
+    if said:
+        raise ValueError(f"{name}: {sorted(said)} come from redis_docs.py")
+    for fullname in (name, container):
+        recorded = peek(DOCS, fullname)
+        if recorded is not None and "group" in doc and (
+                doc["group"].encode() != recorded[b"group"]):
+            raise ValueError(f"{fullname}: group {doc['group']!r}, Redis says "
+                             f"{recorded[b'group']!r}")
+
+
 def command(name, arity, flags="", acl="", keys=(), tips=(), **doc):
     """Declare a command (or "container|sub" subcommand) and its handler."""
+    _check_docs(name, doc)
+
     def register(handler):
         if "|" in name:
             container, sub = name.split("|")

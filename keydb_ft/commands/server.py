@@ -17,14 +17,12 @@ SERVER = dict(group="server")
 
 
 @command("dbsize", 1, "readonly fast", acl="keyspace",
-         tips=("request_policy:all_shards", "response_policy:agg_sum"), since="1.0.0",
-         summary="Returns the number of keys in the database.", complexity="O(1)", **SERVER)
+         tips=("request_policy:all_shards", "response_policy:agg_sum"), **SERVER)
 def cmd_dbsize(c, argv):
     return c.db.size()
 
 
-@command("time", 1, "loading stale fast", tips=("nondeterministic_output",), since="2.6.0",
-         summary="Returns the server time.", complexity="O(1)", **SERVER)
+@command("time", 1, "loading stale fast", tips=("nondeterministic_output",), **SERVER)
 def cmd_time(c, argv):
     now = time.time_ns() // 1000
     return [b"%d" % (now // 1_000_000), b"%d" % (now % 1_000_000)]
@@ -50,9 +48,7 @@ def flush_databases(server, dbs):
 
 
 @command("flushdb", -1, "write all_stripes", acl="keyspace dangerous",
-         tips=("request_policy:all_shards", "response_policy:all_succeeded"), since="1.0.0",
-         summary="Removes all keys from the current database.",
-         complexity="O(N) where N is the number of keys in the selected database", **SERVER)
+         tips=("request_policy:all_shards", "response_policy:all_succeeded"), **SERVER)
 def cmd_flushdb(c, argv):
     _flush_mode(argv, "flushdb")
     flush_databases(c.server, [c.db])
@@ -61,9 +57,7 @@ def cmd_flushdb(c, argv):
 
 
 @command("flushall", -1, "write all_stripes", acl="keyspace dangerous",
-         tips=("request_policy:all_shards", "response_policy:all_succeeded"), since="1.0.0",
-         summary="Removes all keys from all databases.",
-         complexity="O(N) where N is the total number of keys in all databases", **SERVER)
+         tips=("request_policy:all_shards", "response_policy:all_succeeded"), **SERVER)
 def cmd_flushall(c, argv):
     _flush_mode(argv, "flushall")
     flush_databases(c.server, c.server.keyspace.dbs)
@@ -73,13 +67,11 @@ def cmd_flushall(c, argv):
     return OK
 
 
-_SLOW = dict(group="server", container_since="2.2.12",
-             container_summary="A container for slow log commands.")
+_SLOW = dict(group="server")
 
 
 @command("slowlog|get", -2, "admin loading stale", tips=("request_policy:all_nodes",
-         "nondeterministic_output"), since="2.2.12", summary="Returns the slow log's entries.",
-         complexity="O(N) where N is the number of entries returned", **_SLOW)
+         "nondeterministic_output"), **_SLOW)
 def cmd_slowlog_get(c, argv):
     count = 10
     if len(argv) == 3:
@@ -95,23 +87,19 @@ def cmd_slowlog_get(c, argv):
 
 
 @command("slowlog|len", 2, "admin loading stale", tips=("request_policy:all_nodes",
-         "response_policy:agg_sum", "nondeterministic_output"), since="2.2.12",
-         summary="Returns the number of entries in the slow log.", complexity="O(1)", **_SLOW)
+         "response_policy:agg_sum", "nondeterministic_output"), **_SLOW)
 def cmd_slowlog_len(c, argv):
     return len(c.server.slowlog)
 
 
 @command("slowlog|reset", 2, "admin loading stale", tips=("request_policy:all_nodes",
-         "response_policy:all_succeeded"), since="2.2.12",
-         summary="Clears all entries from the slow log.",
-         complexity="O(N) where N is the number of entries in the slowlog", **_SLOW)
+         "response_policy:all_succeeded"), **_SLOW)
 def cmd_slowlog_reset(c, argv):
     c.server.slowlog.reset()
     return OK
 
 
-@command("slowlog|help", 2, "loading stale", since="6.2.0",
-         summary="Show helpful text about the different subcommands", complexity="O(1)",
+@command("slowlog|help", 2, "loading stale",
          **_SLOW)
 def cmd_slowlog_help(c, argv):
     return help_lines("SLOWLOG", [
@@ -121,10 +109,7 @@ def cmd_slowlog_help(c, argv):
         "    Return the length of the slowlog.", "RESET", "    Reset the slowlog."])
 
 
-@command("shutdown", -1, "admin noscript loading stale no_multi allow_busy", since="1.0.0",
-         summary="Synchronously saves the database(s) to disk and shuts down the Redis server.",
-         complexity="O(N) when saving, where N is the total number of keys in all databases "
-         "when saving data, otherwise O(1)", **SERVER)
+@command("shutdown", -1, "admin noscript loading stale no_multi allow_busy", **SERVER)
 def cmd_shutdown(c, argv):
     save = None
     for raw in argv[1:]:
@@ -144,9 +129,7 @@ def cmd_shutdown(c, argv):
     return NO_REPLY
 
 
-@command("monitor", 1, "admin noscript loading stale", since="1.0.0",
-         summary="Listens for all requests received by the server in real-time.",
-         complexity="", **SERVER)
+@command("monitor", 1, "admin noscript loading stale", **SERVER)
 def cmd_monitor(c, argv):
     if c.monitor:
         return OK
@@ -158,14 +141,12 @@ def cmd_monitor(c, argv):
     return OK
 
 
-@command("role", 1, "noscript loading stale fast", acl="admin dangerous", since="2.8.12",
-         summary="Returns the replication role.", complexity="O(1)", **SERVER)
+@command("role", 1, "noscript loading stale fast", acl="admin dangerous", **SERVER)
 def cmd_role(c, argv):
     return c.server.role_reply()
 
 
-@command("debug", -2, "admin noscript loading stale", since="1.0.0",
-         summary="A container for debugging commands.", complexity="Depends on subcommand.",
+@command("debug", -2, "admin noscript loading stale",
          **SERVER)
 def cmd_debug(c, argv):
     server = c.server

@@ -8,8 +8,8 @@ from ..errors import CommandError
 from ..resp.writer import SetReply
 from ..types.set import SetValue, sample_members
 from .args import to_int_or_none
-from .hashes import (SCAN_DOC, after_removal, lookup_typed, random_count, remove_members,
-                     save, scan_command)
+from .hashes import (after_removal, lookup_typed, random_count, remove_members, save,
+                     scan_command)
 from .registry import command, ks
 
 SET = dict(group="set")
@@ -37,10 +37,7 @@ def _build(c, members):
     return value
 
 
-@command("sadd", -3, "write denyoom fast", acl="set", keys=[ks("RW insert", 1)],
-         since="1.0.0", summary="Add one or more members to a set",
-         complexity="O(1) for each element added, so O(N) to add N elements when the command "
-         "is called with multiple arguments.", **SET)
+@command("sadd", -3, "write denyoom fast", acl="set", keys=[ks("RW insert", 1)], **SET)
 def cmd_sadd(c, argv):
     key = argv[1]
     value = lookup_typed(c, key, SetValue, write=True)
@@ -53,48 +50,37 @@ def cmd_sadd(c, argv):
     return added
 
 
-@command("srem", -3, "write fast", acl="set", keys=[ks("RW delete", 1)], since="1.0.0",
-         summary="Remove one or more members from a set",
-         complexity="O(N) where N is the number of members to be removed.", **SET)
+@command("srem", -3, "write fast", acl="set", keys=[ks("RW delete", 1)], **SET)
 def cmd_srem(c, argv):
     return remove_members(c, argv, SetValue, "s", "srem")
 
 
-@command("scard", 2, "readonly fast", acl="set", keys=_RO, since="1.0.0",
-         summary="Get the number of members in a set", complexity="O(1)", **SET)
+@command("scard", 2, "readonly fast", acl="set", keys=_RO, **SET)
 def cmd_scard(c, argv):
     value = _read(c, argv[1])
     return 0 if value is None else len(value)
 
 
-@command("sismember", 3, "readonly fast", acl="set", keys=_RO, since="1.0.0",
-         summary="Determine if a given value is a member of a set", complexity="O(1)", **SET)
+@command("sismember", 3, "readonly fast", acl="set", keys=_RO, **SET)
 def cmd_sismember(c, argv):
     value = _read(c, argv[1])
     return int(value is not None and argv[2] in value)
 
 
-@command("smismember", -3, "readonly fast", acl="set", keys=_RO_ACCESS, since="6.2.0",
-         summary="Returns the membership associated with the given elements for a set",
-         complexity="O(N) where N is the number of elements being checked for membership",
+@command("smismember", -3, "readonly fast", acl="set", keys=_RO_ACCESS,
          **SET)
 def cmd_smismember(c, argv):
     value = _read(c, argv[1]) or ()
     return [int(m in value) for m in argv[2:]]
 
 
-@command("smembers", 2, "readonly", acl="set", keys=_RO_ACCESS, tips=_ORDER, since="1.0.0",
-         summary="Get all the members in a set",
-         complexity="O(N) where N is the set cardinality.", **SET)
+@command("smembers", 2, "readonly", acl="set", keys=_RO_ACCESS, tips=_ORDER, **SET)
 def cmd_smembers(c, argv):
     value = _read(c, argv[1])
     return SetReply() if value is None else SetReply(value.ordered())
 
 
-@command("srandmember", -2, "readonly", acl="set", keys=_RO_ACCESS, tips=_RANDOM,
-         since="1.0.0", summary="Get one or multiple random members from a set",
-         complexity="Without the count argument O(1), otherwise O(N) where N is the absolute "
-         "value of the passed count.", **SET)
+@command("srandmember", -2, "readonly", acl="set", keys=_RO_ACCESS, tips=_RANDOM, **SET)
 def cmd_srandmember(c, argv):
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
@@ -109,10 +95,7 @@ def cmd_srandmember(c, argv):
 
 
 @command("spop", -2, "write fast", acl="set", keys=[ks("RW access delete", 1)],
-         tips=_RANDOM, since="1.0.0",
-         summary="Remove and return one or multiple random members from a set",
-         complexity="Without the count argument O(1), otherwise O(N) where N is the value of "
-         "the passed count.", **SET)
+         tips=_RANDOM, **SET)
 def cmd_spop(c, argv):
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
@@ -159,8 +142,7 @@ def _spop_count(c, key, raw):
 
 
 @command("smove", 4, "write fast", acl="set",
-         keys=[ks("RW access delete", 1), ks("RW insert", 2)], since="1.0.0",
-         summary="Move a member from one set to another", complexity="O(1)", **SET)
+         keys=[ks("RW access delete", 1), ks("RW insert", 2)], **SET)
 def cmd_smove(c, argv):
     src_key, dst_key, member = argv[1], argv[2], argv[3]
     db = c.db
@@ -229,15 +211,13 @@ def _store(c, dst_key, members, event):
 
 
 @command("sinter", -2, "readonly", acl="set", keys=[ks("RO access", 1, last=-1)],
-         tips=_ORDER, since="1.0.0", summary="Intersect multiple sets", complexity=_INTER,
+         tips=_ORDER,
          **SET)
 def cmd_sinter(c, argv):
     return SetReply(_intersection(_sets(c, argv[1:])))
 
 
-@command("sintercard", -3, "readonly", acl="set", keys=[ks("RO access", 1, keynum=(0, 1, 1))],
-         since="7.0.0", summary="Intersect multiple sets and return the cardinality of the "
-         "result", complexity=_INTER, **SET)
+@command("sintercard", -3, "readonly", acl="set", keys=[ks("RO access", 1, keynum=(0, 1, 1))], **SET)
 def cmd_sintercard(c, argv):
     numkeys = to_int_or_none(argv[1])
     if numkeys is None or numkeys < 1:
@@ -257,9 +237,7 @@ def cmd_sintercard(c, argv):
 
 
 @command("sinterstore", -3, "write denyoom", acl="set",
-         keys=[ks("RW update", 1), ks("RO access", 2, last=-1)], since="1.0.0",
-         summary="Intersect multiple sets and store the resulting set in a key",
-         complexity=_INTER, **SET)
+         keys=[ks("RW update", 1), ks("RO access", 2, last=-1)], **SET)
 def cmd_sinterstore(c, argv):
     return _store(c, argv[1], _intersection(_sets(c, argv[2:])), "sinterstore")
 
@@ -272,33 +250,29 @@ _STORE_KEYS = [ks("OW update", 1), ks("RO access", 2, last=-1)]
 
 
 @command("sunion", -2, "readonly", acl="set", keys=[ks("RO access", 1, last=-1)],
-         tips=_ORDER, since="1.0.0", summary="Add multiple sets", complexity=_UNION, **SET)
+         tips=_ORDER, **SET)
 def cmd_sunion(c, argv):
     return _union_diff_reply(c, argv[1:], True)
 
 
-@command("sunionstore", -3, "write denyoom", acl="set", keys=_STORE_KEYS, since="1.0.0",
-         summary="Add multiple sets and store the resulting set in a key", complexity=_UNION,
+@command("sunionstore", -3, "write denyoom", acl="set", keys=_STORE_KEYS,
          **SET)
 def cmd_sunionstore(c, argv):
     return _store(c, argv[1], _union_or_diff(_sets(c, argv[2:]), True), "sunionstore")
 
 
 @command("sdiff", -2, "readonly", acl="set", keys=[ks("RO access", 1, last=-1)],
-         tips=_ORDER, since="1.0.0", summary="Subtract multiple sets", complexity=_UNION,
+         tips=_ORDER,
          **SET)
 def cmd_sdiff(c, argv):
     return _union_diff_reply(c, argv[1:], False)
 
 
-@command("sdiffstore", -3, "write denyoom", acl="set", keys=_STORE_KEYS, since="1.0.0",
-         summary="Subtract multiple sets and store the resulting set in a key",
-         complexity=_UNION, **SET)
+@command("sdiffstore", -3, "write denyoom", acl="set", keys=_STORE_KEYS, **SET)
 def cmd_sdiffstore(c, argv):
     return _store(c, argv[1], _union_or_diff(_sets(c, argv[2:]), False), "sdiffstore")
 
 
-@command("sscan", -3, "readonly", acl="set", keys=_RO_ACCESS, tips=_RANDOM, since="2.8.0",
-         summary="Incrementally iterate Set elements", complexity=SCAN_DOC, **SET)
+@command("sscan", -3, "readonly", acl="set", keys=_RO_ACCESS, tips=_RANDOM, **SET)
 def cmd_sscan(c, argv):
     return scan_command(c, argv, SetValue)

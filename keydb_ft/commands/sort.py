@@ -321,9 +321,7 @@ def _sort(c, argv, readonly):
         key_locks.release(held)
 
 
-_SORT_DOC = dict(group="generic", complexity="O(N+M*log(M)) where N is the number of "
-                 "elements in the list or set to sort, and M the number of returned "
-                 "elements. When the elements are not sorted, complexity is O(N).")
+_SORT_DOC = dict(group="generic")
 _BY_GET_SPEC = ks("RO access", unknown=True, notes="For the optional BY/GET keyword. It is "
                   "marked 'unknown' because the key names derive from the content of the "
                   "key we sort")
@@ -334,15 +332,13 @@ _BY_GET_SPEC = ks("RO access", unknown=True, notes="For the optional BY/GET keyw
                ks("OW update", unknown=True, notes="For the optional STORE keyword. It is "
                   "marked 'unknown' because the keyword can appear anywhere in the "
                   "argument array")],
-         getkeys=sort_keys, since="1.0.0",
-         summary="Sort the elements in a list, set or sorted set", **_SORT_DOC)
+         getkeys=sort_keys, **_SORT_DOC)
 def cmd_sort(c, argv):
     return _sort(c, argv, False)
 
 
 @command("sort_ro", -2, "readonly no_lock", acl="set sortedset list dangerous",
-         keys=[ks("RO access", 1), _BY_GET_SPEC], since="7.0.0",
-         summary="Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
+         keys=[ks("RO access", 1), _BY_GET_SPEC],
          **_SORT_DOC)
 def cmd_sort_ro(c, argv):
     return _sort(c, argv, True)

@@ -130,12 +130,10 @@ def _xgroup_syntax(argv, ok):
         raise CommandError(errors.subcommand_syntax(argv[1], "xgroup"))
 
 
-_XG = dict(acl="stream", container_summary="A container for consumer groups commands.",
-           container_since="5.0.0", **STREAM)
+_XG = dict(acl="stream", **STREAM)
 
 
-@command("xgroup|delconsumer", 5, "write", keys=[ks("RW delete", 2)], since="5.0.0",
-         summary="Deletes a consumer from a consumer group.", complexity="O(1)", **_XG)
+@command("xgroup|delconsumer", 5, "write", keys=[ks("RW delete", 2)], **_XG)
 def cmd_xgroup_delconsumer(c, argv):
     _stream, group, _mk, _read = _xgroup_target(c, argv)
     pending = group.delete_consumer(argv[4])
@@ -146,9 +144,7 @@ def cmd_xgroup_delconsumer(c, argv):
     return pending
 
 
-@command("xgroup|createconsumer", 5, "write denyoom", keys=[ks("RW insert", 2)],
-         since="6.2.0", summary="Creates a consumer in a consumer group.",
-         complexity="O(1)", **_XG)
+@command("xgroup|createconsumer", 5, "write denyoom", keys=[ks("RW insert", 2)], **_XG)
 def cmd_xgroup_createconsumer(c, argv):
     _stream, group, _mk, _read = _xgroup_target(c, argv)
     if argv[4] in group.consumers:
@@ -157,8 +153,7 @@ def cmd_xgroup_createconsumer(c, argv):
     return 1
 
 
-@command("xgroup|create", -5, "write denyoom", keys=[ks("RW insert", 2)], since="5.0.0",
-         summary="Creates a consumer group.", complexity="O(1)", **_XG)
+@command("xgroup|create", -5, "write denyoom", keys=[ks("RW insert", 2)], **_XG)
 def cmd_xgroup_create(c, argv):
     stream, group, _mk, entries_read = _xgroup_target(c, argv, need_group=False)
     _xgroup_syntax(argv, len(argv) <= 8)
@@ -179,10 +174,7 @@ def cmd_xgroup_create(c, argv):
     return OK
 
 
-@command("xgroup|destroy", 4, "write", keys=[ks("RW delete", 2)], since="5.0.0",
-         summary="Destroys a consumer group.",
-         complexity="O(N) where N is the number of entries in the group's pending entries "
-         "list (PEL).", **_XG)
+@command("xgroup|destroy", 4, "write", keys=[ks("RW delete", 2)], **_XG)
 def cmd_xgroup_destroy(c, argv):
     stream, group, _mk, _read = _xgroup_target(c, argv, need_group=False)
     if group is None:
@@ -194,8 +186,7 @@ def cmd_xgroup_destroy(c, argv):
     return 1
 
 
-@command("xgroup|setid", -5, "write", keys=[ks("RW update", 2)], since="5.0.0",
-         summary="Sets the last-delivered ID of a consumer group.", complexity="O(1)", **_XG)
+@command("xgroup|setid", -5, "write", keys=[ks("RW update", 2)], **_XG)
 def cmd_xgroup_setid(c, argv):
     stream, group, _mk, entries_read = _xgroup_target(c, argv)
     _xgroup_syntax(argv, len(argv) in (5, 7))
@@ -206,8 +197,7 @@ def cmd_xgroup_setid(c, argv):
     return OK
 
 
-@command("xgroup|help", 2, "loading stale", since="5.0.0",
-         summary="Returns helpful text about the different subcommands.", complexity="O(1)",
+@command("xgroup|help", 2, "loading stale",
          **_XG)
 def cmd_xgroup_help(c, argv):
     return help_reply("XGROUP", [
@@ -228,10 +218,7 @@ def cmd_xgroup_help(c, argv):
 
 
 # -- XACK / XPENDING ------------------------------------------------------------------------
-@command("xack", -4, "write fast", acl="stream", keys=[ks("RW update", 1)], since="5.0.0",
-         summary="Returns the number of messages that were successfully acknowledged by the "
-         "consumer group member of a stream.",
-         complexity="O(1) for each message ID processed.", **STREAM)
+@command("xack", -4, "write fast", acl="stream", keys=[ks("RW update", 1)], **STREAM)
 def cmd_xack(c, argv):
     group = find_group(get_stream(c, argv[1]), argv[2])
     if group is None:
@@ -260,14 +247,7 @@ def _pending_summary(group):
 
 
 @command("xpending", -3, "readonly", acl="stream", keys=[ks("RO access", 1)],
-         tips=("nondeterministic_output",), since="5.0.0",
-         summary="Returns the information and entries from a stream consumer group's "
-         "pending entries list.",
-         complexity="O(N) with N being the number of elements returned, so asking for a "
-         "small fixed number of entries per call is O(1). O(M), where M is the total number "
-         "of entries scanned when used with the IDLE filter. When the command returns just "
-         "the summary and the list of consumers is small, it runs in O(1) time; otherwise, "
-         "an additional O(N) time for iterating every consumer.", **STREAM)
+         tips=("nondeterministic_output",), **STREAM)
 def cmd_xpending(c, argv):
     n = len(argv)
     if n != 3 and not 6 <= n <= 9:
@@ -376,11 +356,7 @@ def _xclaim_options(argv, j, now):
 
 
 @command("xclaim", -6, "write fast", acl="stream", keys=[ks("RW update", 1)],
-         tips=("nondeterministic_output",), since="5.0.0",
-         summary="Changes, or acquires, ownership of a message in a consumer group, as if "
-         "the message was delivered a consumer group member.",
-         complexity="O(log N) with N being the number of messages in the PEL of the "
-         "consumer group.", **STREAM)
+         tips=("nondeterministic_output",), **STREAM)
 def cmd_xclaim(c, argv):
     stream, group = _stream_and_group(c, argv)
     min_idle = max(0, _claim_int(argv[4], "min-idle-time", "XCLAIM"))
@@ -437,10 +413,7 @@ def _xautoclaim_options(argv):
 
 
 @command("xautoclaim", -6, "write fast", acl="stream", keys=[ks("RW delete", 1)],
-         tips=("nondeterministic_output",), since="6.2.0",
-         summary="Changes, or acquires, ownership of messages in a consumer group, as if the "
-         "messages were delivered to as consumer group member.",
-         complexity="O(1) if COUNT is small.", **STREAM)
+         tips=("nondeterministic_output",), **STREAM)
 def cmd_xautoclaim(c, argv):
     min_idle = max(0, _claim_int(argv[4], "min-idle-time", "XAUTOCLAIM"))
     start = range_start(argv[5])
@@ -472,8 +445,7 @@ def cmd_xautoclaim(c, argv):
 
 
 # -- XINFO ----------------------------------------------------------------------------------
-_XI = dict(acl="stream", container_summary="A container for stream introspection commands.",
-           container_since="5.0.0", **STREAM)
+_XI = dict(acl="stream", **STREAM)
 
 
 def _info_head(stream):
@@ -528,8 +500,7 @@ def _info_target(c, argv):
     return stream
 
 
-@command("xinfo|help", 2, "loading stale", since="5.0.0",
-         summary="Returns helpful text about the different subcommands.", complexity="O(1)",
+@command("xinfo|help", 2, "loading stale",
          **_XI)
 def cmd_xinfo_help(c, argv):
     return help_reply("XINFO", [
@@ -538,8 +509,7 @@ def cmd_xinfo_help(c, argv):
         "STREAM <key> [FULL [COUNT <count>]", "    Show information about the stream."])
 
 
-@command("xinfo|groups", 3, "readonly", keys=[ks("RO access", 2)], since="5.0.0",
-         summary="Returns a list of the consumer groups of a stream.", complexity="O(1)",
+@command("xinfo|groups", 3, "readonly", keys=[ks("RO access", 2)],
          **_XI)
 def cmd_xinfo_groups(c, argv):
     stream = _info_target(c, argv)
@@ -549,8 +519,7 @@ def cmd_xinfo_groups(c, argv):
              b"lag": lag(stream, g)} for name, g in sorted(groups.items())]
 
 
-@command("xinfo|stream", -3, "readonly", keys=[ks("RO access", 2)], since="5.0.0",
-         summary="Returns information about a stream.", complexity="O(1)", **_XI)
+@command("xinfo|stream", -3, "readonly", keys=[ks("RO access", 2)], **_XI)
 def cmd_xinfo_stream(c, argv):
     stream = _info_target(c, argv)
     opts = [w.lower() for w in argv[3:]]
@@ -563,8 +532,7 @@ def cmd_xinfo_stream(c, argv):
 
 
 @command("xinfo|consumers", 4, "readonly", keys=[ks("RO access", 2)],
-         tips=("nondeterministic_output",), since="5.0.0",
-         summary="Returns a list of the consumers in a consumer group.", complexity="O(1)",
+         tips=("nondeterministic_output",),
          **_XI)
 def cmd_xinfo_consumers(c, argv):
     stream = _info_target(c, argv)

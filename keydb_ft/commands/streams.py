@@ -183,10 +183,7 @@ def _removed(c, key, stream, removed, event):
 @command("xadd", -5, "write denyoom fast", acl="stream",
          keys=[ks("RW update", 1, notes="UPDATE instead of INSERT because of the optional "
                   "trimming feature")],
-         tips=("nondeterministic_output",), since="5.0.0",
-         summary="Appends a new message to a stream. Creates the key if it doesn't exist.",
-         complexity="O(1) when adding a new entry, O(N) when trimming where N being the "
-         "number of entries evicted.", **STREAM)
+         tips=("nondeterministic_output",), **STREAM)
 def cmd_xadd(c, argv):
     config = c.server.config
     t, id_at = parse_trim_args(argv, True, config.stream_node_max_entries)
@@ -225,11 +222,7 @@ def cmd_xadd(c, argv):
 
 
 @command("xtrim", -4, "write", acl="stream", keys=[ks("RW delete", 1)],
-         tips=("nondeterministic_output",), since="5.0.0",
-         summary="Deletes messages from the beginning of a stream.",
-         complexity="O(N), with N being the number of evicted entries. Constant times are "
-         "very small however, since entries are organized in macro nodes containing "
-         "multiple entries that can be released with a single deallocation.", **STREAM)
+         tips=("nondeterministic_output",), **STREAM)
 def cmd_xtrim(c, argv):
     t, _ = parse_trim_args(argv, False, c.server.config.stream_node_max_entries)
     key = argv[1]
@@ -245,10 +238,7 @@ def cmd_xtrim(c, argv):
 
 
 # -- XDEL / XLEN / XRANGE / XSETID ----------------------------------------------------------
-@command("xdel", -3, "write fast", acl="stream", keys=[ks("RW delete", 1)], since="5.0.0",
-         summary="Returns the number of messages after removing them from a stream.",
-         complexity="O(1) for each single item to delete in the stream, regardless of the "
-         "stream size.", **STREAM)
+@command("xdel", -3, "write fast", acl="stream", keys=[ks("RW delete", 1)], **STREAM)
 def cmd_xdel(c, argv):
     key = argv[1]
     stream = get_stream(c, key)
@@ -261,8 +251,7 @@ def cmd_xdel(c, argv):
     return removed
 
 
-@command("xlen", 2, "readonly fast", acl="stream", keys=[ks("RO", 1)], since="5.0.0",
-         summary="Return the number of messages in a stream.", complexity="O(1)", **STREAM)
+@command("xlen", 2, "readonly fast", acl="stream", keys=[ks("RO", 1)], **STREAM)
 def cmd_xlen(c, argv):
     stream = get_stream(c, argv[1], read=True)
     return 0 if stream is None else stream.length
@@ -287,21 +276,12 @@ def _xrange(c, argv, rev):
     return stream.pairs(stream.range_ids(start, end, max(count, 0), rev))
 
 
-@command("xrange", -4, "readonly", acl="stream", keys=[ks("RO access", 1)], since="5.0.0",
-         summary="Returns the messages from a stream within a range of IDs.",
-         complexity="O(N) with N being the number of elements being returned. If N is "
-         "constant (e.g. always asking for the first 10 elements with COUNT), you can "
-         "consider it O(1).", **STREAM)
+@command("xrange", -4, "readonly", acl="stream", keys=[ks("RO access", 1)], **STREAM)
 def cmd_xrange(c, argv):
     return _xrange(c, argv, False)
 
 
-@command("xrevrange", -4, "readonly", acl="stream", keys=[ks("RO access", 1)],
-         since="5.0.0",
-         summary="Returns the messages from a stream within a range of IDs in reverse order.",
-         complexity="O(N) with N being the number of elements returned. If N is constant "
-         "(e.g. always asking for the first 10 elements with COUNT), you can consider it "
-         "O(1).", **STREAM)
+@command("xrevrange", -4, "readonly", acl="stream", keys=[ks("RO access", 1)], **STREAM)
 def cmd_xrevrange(c, argv):
     return _xrange(c, argv, True)
 
@@ -325,9 +305,7 @@ def _xsetid_options(argv, sid):
     return added, max_deleted
 
 
-@command("xsetid", -3, "write denyoom fast", acl="stream", keys=[ks("RW update", 1)],
-         since="5.0.0", summary="An internal command for replicating stream values.",
-         complexity="O(1)", **STREAM)
+@command("xsetid", -3, "write denyoom fast", acl="stream", keys=[ks("RW update", 1)], **STREAM)
 def cmd_xsetid(c, argv):
     sid = stream_id(argv[2], strict=True)
     added, max_deleted = _xsetid_options(argv, sid)
@@ -499,26 +477,13 @@ def _read_keys(startfrom, group_cmd):
 
 @command("xread", -4, "readonly blocking", acl="stream",
          keys=[ks("RO access", keyword="STREAMS", startfrom=1, last=-1, limit=2)],
-         getkeys=_read_keys(1, False), since="5.0.0",
-         summary="Returns messages from multiple streams with IDs greater than the ones "
-         "requested. Blocks until a message is available otherwise.",
-         complexity="For each stream mentioned: O(N) with N being the number of elements "
-         "being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that "
-         "when the BLOCK option is used, XADD will pay O(M) time in order to serve the M "
-         "clients blocked on the stream getting new data.", **STREAM)
+         getkeys=_read_keys(1, False), **STREAM)
 def cmd_xread(c, argv):
     return _xread(c, argv, False)
 
 
 @command("xreadgroup", -7, "write blocking", acl="stream",
          keys=[ks("RO access", keyword="STREAMS", startfrom=4, last=-1, limit=2)],
-         getkeys=_read_keys(4, True), since="5.0.0",
-         summary="Returns new or historical messages from a stream for a consumer in a "
-         "group. Blocks until a message is available otherwise.",
-         complexity="For each stream mentioned: O(M) with M being the number of elements "
-         "returned. If M is constant (e.g. always asking for the first 10 elements with "
-         "COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD "
-         "will pay the O(N) time in order to serve the N clients blocked on the stream "
-         "getting new data.", **STREAM)
+         getkeys=_read_keys(4, True), **STREAM)
 def cmd_xreadgroup(c, argv):
     return _xread(c, argv, True)

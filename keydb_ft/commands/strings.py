@@ -35,8 +35,7 @@ def check_size(c, size):
         raise CommandError(errors.STRING_TOO_LONG)
 
 
-@command("get", 2, "readonly fast", acl="string", keys=[RO_ACCESS], since="1.0.0",
-         summary="Returns the string value of a key.", complexity="O(1)", **STRING)
+@command("get", 2, "readonly fast", acl="string", keys=[RO_ACCESS], **STRING)
 def cmd_get(c, argv):
     value = c.db.lookup_read(argv[1])     # get_string() written out: the commonest command
     kind = type(value)
@@ -86,9 +85,7 @@ def _set_key_flags(argv, position):
 @command("set", -3, "write denyoom", acl="string",
          keys=[ks("RW access update variable_flags", 1,
                   notes="RW and ACCESS due to the optional `GET` argument")],
-         keyflags=_set_key_flags, since="1.0.0",
-         summary="Sets the string value of a key, ignoring its type, with options.",
-         complexity="O(1)", **STRING)
+         keyflags=_set_key_flags, **STRING)
 def cmd_set(c, argv):
     key, value = argv[1], argv[2]
     if len(argv) == 3:                   # the common case: no options, argv is the effect
@@ -129,10 +126,7 @@ def _store(c, key, value, when, keep_ttl, result, now):
     return result
 
 
-@command("setnx", 3, "write denyoom fast", acl="string", keys=[ks("OW insert", 1)],
-         since="1.0.0", summary="Set the string value of a key only when the key doesn't exist.",
-         complexity="O(1)", deprecated="2.6.12", replaced_by="`SET` with the `NX` argument",
-         doc_flags=("deprecated",), **STRING)
+@command("setnx", 3, "write denyoom fast", acl="string", keys=[ks("OW insert", 1)], **STRING)
 def cmd_setnx(c, argv):
     if c.db.lookup(argv[1]) is not None:
         return 0
@@ -146,35 +140,24 @@ def _setex(c, argv, unit, name):
     return _store(c, argv[1], argv[3], when, False, OK, now)
 
 
-@command("setex", 4, "write denyoom", acl="string", keys=[ks("OW update", 1)], since="2.0.0",
-         summary="Sets the string value and expiration time of a key.", complexity="O(1)",
-         deprecated="2.6.12", replaced_by="`SET` with the `EX` argument",
-         doc_flags=("deprecated",), **STRING)
+@command("setex", 4, "write denyoom", acl="string", keys=[ks("OW update", 1)], **STRING)
 def cmd_setex(c, argv):
     return _setex(c, argv, 1000, "setex")
 
 
-@command("psetex", 4, "write denyoom", acl="string", keys=[ks("OW update", 1)], since="2.6.0",
-         summary="Sets the string value and expiration time in milliseconds of a key.",
-         complexity="O(1)", deprecated="2.6.12", replaced_by="`SET` with the `PX` argument",
-         doc_flags=("deprecated",), **STRING)
+@command("psetex", 4, "write denyoom", acl="string", keys=[ks("OW update", 1)], **STRING)
 def cmd_psetex(c, argv):
     return _setex(c, argv, 1, "psetex")
 
 
-@command("getset", 3, "write denyoom fast", acl="string", keys=[RW_ACCESS_UPDATE],
-         since="1.0.0", summary="Returns the previous string value of a key after setting it.",
-         complexity="O(1)", deprecated="6.2.0",
-         replaced_by="`SET` with the `!GET` argument", doc_flags=("deprecated",), **STRING)
+@command("getset", 3, "write denyoom fast", acl="string", keys=[RW_ACCESS_UPDATE], **STRING)
 def cmd_getset(c, argv):
     old = get_string_for_write(c, argv[1])
     _store(c, argv[1], argv[2], None, False, None, 0)
     return old
 
 
-@command("getdel", 2, "write fast", acl="string", keys=[ks("RW access delete", 1)],
-         since="6.2.0", summary="Returns the string value of a key after deleting the key.",
-         complexity="O(1)", **STRING)
+@command("getdel", 2, "write fast", acl="string", keys=[ks("RW access delete", 1)], **STRING)
 def cmd_getdel(c, argv):
     old = get_string_for_write(c, argv[1])
     if old is not None:
@@ -186,9 +169,7 @@ def cmd_getdel(c, argv):
 _GETEX_UNITS = {b"ex": (1000, True), b"px": (1, True), b"exat": (1000, False), b"pxat": (1, False)}
 
 
-@command("getex", -2, "write fast", acl="string", keys=[RW_ACCESS_UPDATE], since="6.2.0",
-         summary="Returns the string value of a key after setting its expiration time.",
-         complexity="O(1)", **STRING)
+@command("getex", -2, "write fast", acl="string", keys=[RW_ACCESS_UPDATE], **STRING)
 def cmd_getex(c, argv):
     key = argv[1]
     unit = raw = None
@@ -227,9 +208,7 @@ def cmd_getex(c, argv):
 
 
 @command("mget", -2, "readonly fast", acl="string", keys=[ks("RO access", 1, last=-1)],
-         tips=("request_policy:multi_shard",), since="1.0.0",
-         summary="Atomically returns the string values of one or more keys.",
-         complexity="O(N) where N is the number of keys to retrieve.", **STRING)
+         tips=("request_policy:multi_shard",), **STRING)
 def cmd_mget(c, argv):
     lookup = c.db.lookup_read
     out = []
@@ -245,9 +224,7 @@ def _check_pairs(argv, name):
 
 
 @command("mset", -3, "write denyoom", acl="string", keys=[ks("OW update", 1, last=-1, step=2)],
-         tips=("request_policy:multi_shard", "response_policy:all_succeeded"), since="1.0.1",
-         summary="Atomically creates or modifies the string values of one or more keys.",
-         complexity="O(N) where N is the number of keys to set.", **STRING)
+         tips=("request_policy:multi_shard", "response_policy:all_succeeded"), **STRING)
 def cmd_mset(c, argv):
     _check_pairs(argv, "mset")
     db = c.db
@@ -258,10 +235,7 @@ def cmd_mset(c, argv):
 
 
 @command("msetnx", -3, "write denyoom", acl="string", keys=[ks("OW insert", 1, last=-1, step=2)],
-         tips=("request_policy:multi_shard", "response_policy:agg_min"), since="1.0.1",
-         summary="Atomically modifies the string values of one or more keys only when all "
-                 "keys don't exist.",
-         complexity="O(N) where N is the number of keys to set.", **STRING)
+         tips=("request_policy:multi_shard", "response_policy:agg_min"), **STRING)
 def cmd_msetnx(c, argv):
     _check_pairs(argv, "msetnx")
     db = c.db
@@ -270,9 +244,7 @@ def cmd_msetnx(c, argv):
     return int(cmd_mset(c, argv) == OK)
 
 
-@command("append", 3, "write denyoom fast", acl="string", keys=[ks("RW insert", 1)],
-         since="2.0.0", summary="Appends a string to the value of a key. Creates the key if "
-         "it doesn't exist.", complexity="O(1).", **STRING)
+@command("append", 3, "write denyoom fast", acl="string", keys=[ks("RW insert", 1)], **STRING)
 def cmd_append(c, argv):
     key, extra = argv[1], argv[2]
     old = get_string_for_write(c, key)
@@ -291,8 +263,7 @@ def cmd_append(c, argv):
     return len(old)
 
 
-@command("strlen", 2, "readonly fast", acl="string", keys=[ks("RO", 1)], since="2.2.0",
-         summary="Returns the length of a string value.", complexity="O(1)", **STRING)
+@command("strlen", 2, "readonly fast", acl="string", keys=[ks("RO", 1)], **STRING)
 def cmd_strlen(c, argv):
     value = get_string(c, argv[1])
     return 0 if value is None else len(value)
@@ -314,31 +285,24 @@ def _incr(c, key, delta):
     return result
 
 
-_INCR_DOC = dict(complexity="O(1)", **STRING)
-
-
-@command("incr", 2, "write denyoom fast", acl="string", keys=[RW_ACCESS_UPDATE],
-         since="1.0.0", summary="Increments the integer value of a key by one.", **_INCR_DOC)
+@command("incr", 2, "write denyoom fast", acl="string", keys=[RW_ACCESS_UPDATE], **STRING)
 def cmd_incr(c, argv):
     return _incr(c, argv[1], 1)
 
 
-@command("decr", 2, "write denyoom fast", acl="string", keys=[RW_ACCESS_UPDATE],
-         since="1.0.0", summary="Decrements the integer value of a key by one.", **_INCR_DOC)
+@command("decr", 2, "write denyoom fast", acl="string", keys=[RW_ACCESS_UPDATE], **STRING)
 def cmd_decr(c, argv):
     return _incr(c, argv[1], -1)
 
 
 @command("incrby", 3, "write denyoom fast", acl="string", keys=[RW_ACCESS_UPDATE],
-         since="1.0.0", summary="Increments the integer value of a key by a number.",
-         **_INCR_DOC)
+         **STRING)
 def cmd_incrby(c, argv):
     return _incr(c, argv[1], to_int(argv[2]))
 
 
 @command("decrby", 3, "write denyoom fast", acl="string", keys=[RW_ACCESS_UPDATE],
-         since="1.0.0", summary="Decrements a number from the integer value of a key.",
-         **_INCR_DOC)
+         **STRING)
 def cmd_decrby(c, argv):
     delta = to_int(argv[2])
     if delta == INT64_MIN:
@@ -347,8 +311,7 @@ def cmd_decrby(c, argv):
 
 
 @command("incrbyfloat", 3, "write denyoom fast", acl="string", keys=[RW_ACCESS_UPDATE],
-         since="2.6.0", summary="Increment the floating point value of a key by a number.",
-         **_INCR_DOC)
+         **STRING)
 def cmd_incrbyfloat(c, argv):
     key = argv[1]
     old = get_string_for_write(c, key)
@@ -392,24 +355,17 @@ def _getrange(c, argv):
     return bytes(value[start:end + 1])
 
 
-@command("getrange", 4, "readonly", acl="string", keys=[RO_ACCESS], since="2.4.0",
-         summary="Returns a substring of the string stored at a key.",
-         complexity="O(N) where N is the length of the returned string.", **STRING)
+@command("getrange", 4, "readonly", acl="string", keys=[RO_ACCESS], **STRING)
 def cmd_getrange(c, argv):
     return _getrange(c, argv)
 
 
-@command("substr", 4, "readonly", acl="string", keys=[RO_ACCESS], since="1.0.0",
-         summary="Returns a substring from a string value.",
-         complexity="O(N) where N is the length of the returned string.",
-         deprecated="2.0.0", replaced_by="`GETRANGE`", doc_flags=("deprecated",), **STRING)
+@command("substr", 4, "readonly", acl="string", keys=[RO_ACCESS], **STRING)
 def cmd_substr(c, argv):
     return _getrange(c, argv)
 
 
-@command("setrange", 4, "write denyoom", acl="string", keys=[ks("RW update", 1)],
-         since="2.2.0", summary="Overwrites a part of a string value with another by an "
-         "offset. Creates the key if it doesn't exist.", complexity="O(1)", **STRING)
+@command("setrange", 4, "write denyoom", acl="string", keys=[ks("RW update", 1)], **STRING)
 def cmd_setrange(c, argv):
     key, patch = argv[1], argv[3]
     offset = to_int(argv[2])

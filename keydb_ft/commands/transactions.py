@@ -9,12 +9,11 @@ from ..resp.writer import NULL_ARRAY, OK, Raw
 from .dispatch import run
 from .registry import command, ks
 
-TX = dict(group="transactions", complexity="O(1)")
+TX = dict(group="transactions")
 _TX_FLAGS = "noscript loading stale fast allow_busy multi_ok"
 
 
-@command("multi", 1, _TX_FLAGS, acl="transaction", since="1.2.0",
-         summary="Starts a transaction.", **TX)
+@command("multi", 1, _TX_FLAGS, acl="transaction", **TX)
 def cmd_multi(c, argv):
     if c.in_multi:
         raise CommandError(errors.NESTED_MULTI)
@@ -24,8 +23,7 @@ def cmd_multi(c, argv):
     return OK
 
 
-@command("discard", 1, _TX_FLAGS, acl="transaction", since="2.0.0",
-         summary="Discards a transaction.", **TX)
+@command("discard", 1, _TX_FLAGS, acl="transaction", **TX)
 def cmd_discard(c, argv):
     if not c.in_multi:
         raise CommandError(errors.NOT_IN_MULTI_DISCARD)
@@ -47,9 +45,7 @@ def unwatch(c):
     c.dirty_cas = False
 
 
-@command("watch", -2, _TX_FLAGS, acl="transaction", keys=[ks("RO", 1, last=-1)],
-         since="2.2.0", summary="Monitors changes to keys to determine the execution of a "
-         "transaction.", group="transactions", complexity="O(1) for every key.")
+@command("watch", -2, _TX_FLAGS, acl="transaction", keys=[ks("RO", 1, last=-1)], group="transactions")
 def cmd_watch(c, argv):
     if c.in_multi:
         raise CommandError(errors.WATCH_IN_MULTI)
@@ -70,8 +66,7 @@ def cmd_watch(c, argv):
     return OK
 
 
-@command("unwatch", 1, "noscript loading stale fast allow_busy", acl="transaction",
-         since="2.2.0", summary="Forgets about watched keys of a transaction.", **TX)
+@command("unwatch", 1, "noscript loading stale fast allow_busy", acl="transaction", **TX)
 def cmd_unwatch(c, argv):
     unwatch(c)
     return OK
@@ -90,9 +85,7 @@ def _watched_key_expired(c):
     return False
 
 
-@command("exec", 1, "noscript loading stale skip_slowlog multi_ok no_lock runs_queue", acl="transaction",
-         since="1.2.0", summary="Executes all commands in a transaction.", group="transactions",
-         complexity="Depends on commands in the transaction")
+@command("exec", 1, "noscript loading stale skip_slowlog multi_ok no_lock runs_queue", acl="transaction", group="transactions")
 def cmd_exec(c, argv):
     if not c.in_multi:
         raise CommandError(errors.NOT_IN_MULTI_EXEC)

@@ -93,66 +93,43 @@ def _reply(c, argv, kind=None, reverse=None):
     return scores_reply(c, entries or [], withscores)
 
 
-_RANGE_DOC = dict(complexity="O(log(N)+M) with N being the number of elements in the sorted "
-                  "set and M the number of elements returned.", **ZSET)
-_BY_DOC = dict(complexity="O(log(N)+M) with N being the number of elements in the sorted set "
-               "and M the number of elements being returned. If M is constant (e.g. always "
-               "asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
-               doc_flags=("deprecated",), deprecated="6.2.0", **ZSET)
 RO_ACCESS = ks("RO access", 1)
 
 
-@command("zrange", -4, "readonly", acl="sortedset", keys=[RO_ACCESS], since="1.2.0",
-         summary="Return a range of members in a sorted set", **_RANGE_DOC)
+@command("zrange", -4, "readonly", acl="sortedset", keys=[RO_ACCESS], **ZSET)
 def cmd_zrange(c, argv):
     return _reply(c, argv)
 
 
 @command("zrangestore", -5, "write denyoom", acl="sortedset",
-         keys=[ks("OW update", 1), ks("RO access", 2)], since="6.2.0",
-         summary="Store a range of members from sorted set into another key",
-         complexity="O(log(N)+M) with N being the number of elements in the sorted set and "
-         "M the number of elements stored into the destination key.", **ZSET)
+         keys=[ks("OW update", 1), ks("RO access", 2)], **ZSET)
 def cmd_zrangestore(c, argv):
     entries, _ = zrange_generic(c, argv, 2, store=True)
     result = ZSetValue.from_scores({member: score for score, member in entries or ()})
     return store_result(c, argv[1], result, "zrangestore")
 
 
-@command("zrevrange", -4, "readonly", acl="sortedset", keys=[RO_ACCESS], since="1.2.0",
-         summary="Return a range of members in a sorted set, by index, with scores ordered "
-         "from high to low", deprecated="6.2.0", replaced_by="`ZRANGE` with the `REV` argument",
-         doc_flags=("deprecated",), **_RANGE_DOC)
+@command("zrevrange", -4, "readonly", acl="sortedset", keys=[RO_ACCESS], **ZSET)
 def cmd_zrevrange(c, argv):
     return _reply(c, argv, RANK, True)
 
 
-@command("zrangebyscore", -4, "readonly", acl="sortedset", keys=[RO_ACCESS], since="1.0.5",
-         summary="Return a range of members in a sorted set, by score",
-         replaced_by="`ZRANGE` with the `BYSCORE` argument", **_BY_DOC)
+@command("zrangebyscore", -4, "readonly", acl="sortedset", keys=[RO_ACCESS], **ZSET)
 def cmd_zrangebyscore(c, argv):
     return _reply(c, argv, SCORE, False)
 
 
-@command("zrevrangebyscore", -4, "readonly", acl="sortedset", keys=[RO_ACCESS],
-         since="2.2.0", summary="Return a range of members in a sorted set, by score, with "
-         "scores ordered from high to low",
-         replaced_by="`ZRANGE` with the `REV` and `BYSCORE` arguments", **_BY_DOC)
+@command("zrevrangebyscore", -4, "readonly", acl="sortedset", keys=[RO_ACCESS], **ZSET)
 def cmd_zrevrangebyscore(c, argv):
     return _reply(c, argv, SCORE, True)
 
 
-@command("zrangebylex", -4, "readonly", acl="sortedset", keys=[RO_ACCESS], since="2.8.9",
-         summary="Return a range of members in a sorted set, by lexicographical range",
-         replaced_by="`ZRANGE` with the `BYLEX` argument", **_BY_DOC)
+@command("zrangebylex", -4, "readonly", acl="sortedset", keys=[RO_ACCESS], **ZSET)
 def cmd_zrangebylex(c, argv):
     return _reply(c, argv, LEX, False)
 
 
-@command("zrevrangebylex", -4, "readonly", acl="sortedset", keys=[RO_ACCESS], since="2.8.9",
-         summary="Return a range of members in a sorted set, by lexicographical range, "
-         "ordered from higher to lower strings.",
-         replaced_by="`ZRANGE` with the `REV` and `BYLEX` arguments", **_BY_DOC)
+@command("zrevrangebylex", -4, "readonly", acl="sortedset", keys=[RO_ACCESS], **ZSET)
 def cmd_zrevrangebylex(c, argv):
     return _reply(c, argv, LEX, True)
 
@@ -176,25 +153,19 @@ def _remrange(c, argv, kind):
     return deleted
 
 
-_REM_DOC = dict(complexity="O(log(N)+M) with N being the number of elements in the sorted set "
-                "and M the number of elements removed by the operation.", **ZSET)
 RW_DELETE = ks("RW delete", 1)
 
 
-@command("zremrangebyrank", 4, "write", acl="sortedset", keys=[RW_DELETE], since="2.0.0",
-         summary="Remove all members in a sorted set within the given indexes", **_REM_DOC)
+@command("zremrangebyrank", 4, "write", acl="sortedset", keys=[RW_DELETE], **ZSET)
 def cmd_zremrangebyrank(c, argv):
     return _remrange(c, argv, RANK)
 
 
-@command("zremrangebyscore", 4, "write", acl="sortedset", keys=[RW_DELETE], since="1.2.0",
-         summary="Remove all members in a sorted set within the given scores", **_REM_DOC)
+@command("zremrangebyscore", 4, "write", acl="sortedset", keys=[RW_DELETE], **ZSET)
 def cmd_zremrangebyscore(c, argv):
     return _remrange(c, argv, SCORE)
 
 
-@command("zremrangebylex", 4, "write", acl="sortedset", keys=[RW_DELETE], since="2.8.9",
-         summary="Remove all members in a sorted set between the given lexicographical "
-         "range", **_REM_DOC)
+@command("zremrangebylex", 4, "write", acl="sortedset", keys=[RW_DELETE], **ZSET)
 def cmd_zremrangebylex(c, argv):
     return _remrange(c, argv, LEX)

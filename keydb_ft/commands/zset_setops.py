@@ -102,61 +102,39 @@ def _store(c, argv, op):
 
 _READ_KEYS = [ks("RO access", 1, keynum=(0, 1, 1))]
 _STORE_KEYS = [ks("OW update", 1), ks("RO access", 2, keynum=(0, 1, 1))]
-_UNION_DOC = dict(complexity="O(N)+O(M*log(M)) with N being the sum of the sizes of the input "
-                  "sorted sets, and M being the number of elements in the resulting sorted set.",
-                  **ZSET)
-_INTER_DOC = dict(complexity="O(N*K)+O(M*log(M)) worst case with N being the smallest input "
-                  "sorted set, K being the number of input sorted sets and M being the number "
-                  "of elements in the resulting sorted set.", **ZSET)
-_DIFF_DOC = dict(complexity="O(L + (N-K)log(N)) worst case where L is the total number of "
-                 "elements in all the sets, N is the size of the first set, and K is the size "
-                 "of the result set.", **ZSET)
 
 
-@command("zunion", -3, "readonly", acl="sortedset", keys=_READ_KEYS, since="6.2.0",
-         summary="Add multiple sorted sets", **_UNION_DOC)
+@command("zunion", -3, "readonly", acl="sortedset", keys=_READ_KEYS, **ZSET)
 def cmd_zunion(c, argv):
     return _read(c, argv, UNION)
 
 
-@command("zinter", -3, "readonly", acl="sortedset", keys=_READ_KEYS, since="6.2.0",
-         summary="Intersect multiple sorted sets", **_INTER_DOC)
+@command("zinter", -3, "readonly", acl="sortedset", keys=_READ_KEYS, **ZSET)
 def cmd_zinter(c, argv):
     return _read(c, argv, INTER)
 
 
-@command("zdiff", -3, "readonly", acl="sortedset", keys=_READ_KEYS, since="6.2.0",
-         summary="Subtract multiple sorted sets", **_DIFF_DOC)
+@command("zdiff", -3, "readonly", acl="sortedset", keys=_READ_KEYS, **ZSET)
 def cmd_zdiff(c, argv):
     return _read(c, argv, DIFF)
 
 
-@command("zunionstore", -4, "write denyoom", acl="sortedset", keys=_STORE_KEYS, since="2.0.0",
-         summary="Add multiple sorted sets and store the resulting sorted set in a new key",
-         complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted "
-         "sets, and M being the number of elements in the resulting sorted set.", **ZSET)
+@command("zunionstore", -4, "write denyoom", acl="sortedset", keys=_STORE_KEYS, **ZSET)
 def cmd_zunionstore(c, argv):
     return _store(c, argv, UNION)
 
 
-@command("zinterstore", -4, "write denyoom", acl="sortedset", keys=_STORE_KEYS, since="2.0.0",
-         summary="Intersect multiple sorted sets and store the resulting sorted set in a new "
-         "key", **_INTER_DOC)
+@command("zinterstore", -4, "write denyoom", acl="sortedset", keys=_STORE_KEYS, **ZSET)
 def cmd_zinterstore(c, argv):
     return _store(c, argv, INTER)
 
 
-@command("zdiffstore", -4, "write denyoom", acl="sortedset", keys=_STORE_KEYS, since="6.2.0",
-         summary="Subtract multiple sorted sets and store the resulting sorted set in a new "
-         "key", **_DIFF_DOC)
+@command("zdiffstore", -4, "write denyoom", acl="sortedset", keys=_STORE_KEYS, **ZSET)
 def cmd_zdiffstore(c, argv):
     return _store(c, argv, DIFF)
 
 
-@command("zintercard", -3, "readonly", acl="sortedset", keys=_READ_KEYS, since="7.0.0",
-         summary="Intersect multiple sorted sets and return the cardinality of the result",
-         complexity="O(N*K) worst case with N being the smallest input sorted set, K being "
-         "the number of input sorted sets.", **ZSET)
+@command("zintercard", -3, "readonly", acl="sortedset", keys=_READ_KEYS, **ZSET)
 def cmd_zintercard(c, argv):
     sources, _, _, _, limit = _parse(c, argv, 1, INTER, False, True)
     return Z.inter_card(sources, limit)

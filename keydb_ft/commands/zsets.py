@@ -269,26 +269,18 @@ def zadd_apply(c, key, flags, ch, scores, members, event):
     return added + updated if ch else added
 
 
-@command("zadd", -4, "write denyoom fast", acl="sortedset", keys=[RW_UPDATE], since="1.2.0",
-         summary="Add one or more members to a sorted set, or update its score if it "
-         "already exists", complexity="O(log(N)) for each item added, where N is the "
-         "number of elements in the sorted set.", **ZSET)
+@command("zadd", -4, "write denyoom fast", acl="sortedset", keys=[RW_UPDATE], **ZSET)
 def cmd_zadd(c, argv):
     return _zadd(c, argv, 0)
 
 
-@command("zincrby", 4, "write denyoom fast", acl="sortedset", keys=[ks("RW access update", 1)],
-         since="1.2.0", summary="Increment the score of a member in a sorted set",
-         complexity="O(log(N)) where N is the number of elements in the sorted set.", **ZSET)
+@command("zincrby", 4, "write denyoom fast", acl="sortedset", keys=[ks("RW access update", 1)], **ZSET)
 def cmd_zincrby(c, argv):
     return _zadd(c, argv, Z.INCR)
 
 
 # -- single-key reads and ZREM ------------------------------------------------------------
-@command("zrem", -3, "write fast", acl="sortedset", keys=[ks("RW delete", 1)], since="1.2.0",
-         summary="Remove one or more members from a sorted set",
-         complexity="O(M*log(N)) with N being the number of elements in the sorted set and "
-         "M the number of elements to be removed.", **ZSET)
+@command("zrem", -3, "write fast", acl="sortedset", keys=[ks("RW delete", 1)], **ZSET)
 def cmd_zrem(c, argv):
     key = argv[1]
     zs = get_zset_for_write(c, key)
@@ -304,24 +296,19 @@ def cmd_zrem(c, argv):
     return deleted
 
 
-@command("zcard", 2, "readonly fast", acl="sortedset", keys=[ks("RO", 1)], since="1.2.0",
-         summary="Get the number of members in a sorted set", complexity="O(1)", **ZSET)
+@command("zcard", 2, "readonly fast", acl="sortedset", keys=[ks("RO", 1)], **ZSET)
 def cmd_zcard(c, argv):
     zs = get_zset(c, argv[1])
     return 0 if zs is None else len(zs)
 
 
-@command("zscore", 3, "readonly fast", acl="sortedset", keys=[RO_ACCESS], since="1.2.0",
-         summary="Get the score associated with the given member in a sorted set",
-         complexity="O(1)", **ZSET)
+@command("zscore", 3, "readonly fast", acl="sortedset", keys=[RO_ACCESS], **ZSET)
 def cmd_zscore(c, argv):
     zs = get_zset(c, argv[1])
     return None if zs is None else zs.score(argv[2])
 
 
-@command("zmscore", -3, "readonly fast", acl="sortedset", keys=[RO_ACCESS], since="6.2.0",
-         summary="Get the score associated with the given members in a sorted set",
-         complexity="O(N) where N is the number of members being requested.", **ZSET)
+@command("zmscore", -3, "readonly fast", acl="sortedset", keys=[RO_ACCESS], **ZSET)
 def cmd_zmscore(c, argv):
     zs = get_zset(c, argv[1])
     if zs is None:
@@ -339,16 +326,13 @@ def _rank(c, argv, reverse):
     return len(zs) - 1 - rank
 
 
-@command("zrank", 3, "readonly fast", acl="sortedset", keys=[RO_ACCESS], since="2.0.0",
-         summary="Determine the index of a member in a sorted set", complexity="O(log(N))",
+@command("zrank", 3, "readonly fast", acl="sortedset", keys=[RO_ACCESS],
          **ZSET)
 def cmd_zrank(c, argv):
     return _rank(c, argv, False)
 
 
-@command("zrevrank", 3, "readonly fast", acl="sortedset", keys=[RO_ACCESS], since="2.0.0",
-         summary="Determine the index of a member in a sorted set, with scores ordered "
-         "from high to low", complexity="O(log(N))", **ZSET)
+@command("zrevrank", 3, "readonly fast", acl="sortedset", keys=[RO_ACCESS], **ZSET)
 def cmd_zrevrank(c, argv):
     return _rank(c, argv, True)
 
@@ -362,18 +346,13 @@ def _count(c, argv, parse, span):
     return hi - lo
 
 
-@command("zcount", 4, "readonly fast", acl="sortedset", keys=[RO_ACCESS], since="2.0.0",
-         summary="Count the members in a sorted set with scores within the given values",
-         complexity="O(log(N)) with N being the number of elements in the sorted set.",
+@command("zcount", 4, "readonly fast", acl="sortedset", keys=[RO_ACCESS],
          **ZSET)
 def cmd_zcount(c, argv):
     return _count(c, argv, parse_score_range, ZSetValue.score_span)
 
 
-@command("zlexcount", 4, "readonly fast", acl="sortedset", keys=[RO_ACCESS], since="2.8.9",
-         summary="Count the number of members in a sorted set between a given "
-         "lexicographical range", complexity="O(log(N)) with N being the number of "
-         "elements in the sorted set.", **ZSET)
+@command("zlexcount", 4, "readonly fast", acl="sortedset", keys=[RO_ACCESS], **ZSET)
 def cmd_zlexcount(c, argv):
     return _count(c, argv, parse_lex_range, ZSetValue.lex_span)
 
@@ -409,20 +388,12 @@ def _zpop(c, argv, where_min):
     return pop_reply(c, items, c.resp3 and count is not None)
 
 
-_POP_DOC = dict(complexity="O(log(N)*M) with N being the number of elements in the sorted "
-                "set, and M being the number of elements popped.", **ZSET)
-
-
-@command("zpopmin", -2, "write fast", acl="sortedset", keys=[ks("RW access delete", 1)],
-         since="5.0.0", summary="Remove and return members with the lowest scores in a "
-         "sorted set", **_POP_DOC)
+@command("zpopmin", -2, "write fast", acl="sortedset", keys=[ks("RW access delete", 1)], **ZSET)
 def cmd_zpopmin(c, argv):
     return _zpop(c, argv, True)
 
 
-@command("zpopmax", -2, "write fast", acl="sortedset", keys=[ks("RW access delete", 1)],
-         since="5.0.0", summary="Remove and return members with the highest scores in a "
-         "sorted set", **_POP_DOC)
+@command("zpopmax", -2, "write fast", acl="sortedset", keys=[ks("RW access delete", 1)], **ZSET)
 def cmd_zpopmax(c, argv):
     return _zpop(c, argv, False)
 
@@ -448,9 +419,6 @@ def parse_mpop(argv, numkeys_idx):
 
 
 @command("zmpop", -4, "write", acl="sortedset", keys=[ks("RW access delete", 1, keynum=(0, 1, 1))],
-         since="7.0.0", summary="Remove and return members with scores in a sorted set",
-         complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the "
-         "number of elements in the sorted set, and M being the number of elements popped.",
          **ZSET)
 def cmd_zmpop(c, argv):
     keys, where_min, count = parse_mpop(argv, 1)
@@ -465,9 +433,7 @@ def cmd_zmpop(c, argv):
 RANDOM_REPLY_MAX = 1 << 27   # repeats allowed: a longer reply could not be built in memory
 
 @command("zrandmember", -2, "readonly", acl="sortedset", keys=[RO_ACCESS],
-         tips=("nondeterministic_output",), since="6.2.0",
-         summary="Get one or multiple random elements from a sorted set",
-         complexity="O(N) where N is the number of elements returned", **ZSET)
+         tips=("nondeterministic_output",), **ZSET)
 def cmd_zrandmember(c, argv):
     if len(argv) == 2:
         zs = get_zset(c, argv[1])
@@ -514,11 +480,7 @@ def _score_text(score, listpack):
 
 
 @command("zscan", -3, "readonly", acl="sortedset", keys=[RO_ACCESS],
-         tips=("nondeterministic_output",), since="2.8.0",
-         summary="Incrementally iterate sorted sets elements and associated scores",
-         complexity="O(1) for every call. O(N) for a complete iteration, including enough "
-         "command calls for the cursor to return back to 0. N is the number of elements "
-         "inside the collection..", **ZSET)
+         tips=("nondeterministic_output",), **ZSET)
 def cmd_zscan(c, argv):
     cursor = parse_cursor(argv[2])
     zs = get_zset(c, argv[1])
