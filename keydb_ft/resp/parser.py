@@ -68,7 +68,7 @@ class RequestParser:
     def take(self, data):
         """The requests in data when this parser holds nothing and data is only whole
         requests in the form Redis accepts -- the usual read, pipelined or not; else
-        None and data is feed()'s. Either way nothing is buffered.
+        None and data is feed()'s. Either way nothing is buffered. data is not empty.
 
         One request (no CRLF-star in the read) is split on CRLF, which lines the
         headers up with the arguments when no argument holds a CRLF; the headers must
@@ -99,7 +99,7 @@ class RequestParser:
         return [args]
 
     def feed(self, data):
-        if self.error is not None:
+        if self.error is not None or not data:
             return False
         requests = self.take(data)
         self.size += len(data)          # counted until parse() hands the requests out
