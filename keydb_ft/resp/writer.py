@@ -133,22 +133,30 @@ def _null_array(out, value, resp3):
     out.append(b"_\r\n" if resp3 else b"*-1\r\n")
 
 
+def _items(out, items, resp3):
+    """The elements of an aggregate; short byte strings (most elements: members, fields,
+    values) are written here rather than through a call each (0.3 us a call)."""
+    append = out.append
+    for item in items:
+        if type(item) is bytes and len(item) < _BIG:
+            append(b"$%d\r\n%s\r\n" % (len(item), item))
+        else:
+            _ENCODERS[type(item)](out, item, resp3)
+
+
 def _array(out, value, resp3):
     out.append(b"*%d\r\n" % len(value))
-    for item in value:
-        _ENCODERS[type(item)](out, item, resp3)
+    _items(out, value, resp3)
 
 
 def _push(out, value, resp3):
     out.append((b">%d\r\n" if resp3 else b"*%d\r\n") % len(value))
-    for item in value:
-        _ENCODERS[type(item)](out, item, resp3)
+    _items(out, value, resp3)
 
 
 def _set(out, value, resp3):
     out.append((b"~%d\r\n" if resp3 else b"*%d\r\n") % len(value))
-    for item in value:
-        _ENCODERS[type(item)](out, item, resp3)
+    _items(out, value, resp3)
 
 
 def _map(out, value, resp3):
