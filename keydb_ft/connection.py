@@ -99,8 +99,9 @@ class Client:
             self.close()
             return
         self.loop.stats.net_in += len(data)
-        if self.blocked is None and self.paused_requests is None and not self.backlog:
-            requests = self.parser.take(data)
+        if self.blocked is None and self.paused_requests is None:
+            # requests kept from a block or pause run first (process_input)
+            requests = None if self.backlog else self.parser.take(data)
             if requests is not None:
                 # The usual read: whole requests, nothing buffered, no protocol error.
                 # run_requests() without its error branch, inline (a call costs more).
