@@ -108,8 +108,8 @@ def class_attributes():
     reference to what it finds there (a slot's member descriptor, a function, a builtin
     method such as bytes.split or list.append) for the length of the access. Those
     descriptors are shared by every thread, so two loops reading `client.out` or calling
-    `data.split` both write one reference count: perf put a quarter of the loops' CPU
-    in these lookups and reference counts with two threads (perf/README.md). Classes
+    `data.split` both write one reference count: perf put 11% of two loops' CPU in
+    that lookup (_PyType_LookupRef), much of it in the count (perf/README.md). Classes
     are not freed while the server runs; the values found in their dicts stay alive with
     them, so marking them changes nothing but the counting.
     """
