@@ -70,6 +70,15 @@ class Option:
             if not self.lo <= value <= self.hi:
                 raise ConfigError(f"argument must be between {self.lo} and {self.hi} inclusive")
             return value
+        if kind == "memory-percent":       # maxmemory-clients: bytes or "N%"
+            if text.endswith("%") and text[:-1].isdigit():
+                if int(text[:-1]) > 100:
+                    raise ConfigError("percentage argument must be less or equal to 100")
+                return f"{int(text[:-1])}%"
+            try:
+                return parse_memory(text)
+            except ConfigError:
+                raise ConfigError("argument must be a memory or percent value") from None
         if kind == "enum":
             t = text.lower()
             if t not in self.choices:
@@ -128,6 +137,7 @@ OPTIONS = [
                     "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction")),
     Option("maxmemory-samples", "int", 5, 1, 64),
     Option("maxmemory-eviction-tenacity", "int", 10, 0, 100),
+    Option("maxmemory-clients", "memory-percent", 0),     # accepted; not enforced
     Option("lazyfree-lazy-eviction", "bool", False),
     Option("lazyfree-lazy-expire", "bool", False),
     Option("lazyfree-lazy-server-del", "bool", False),

@@ -1,5 +1,7 @@
 """COMMAND DOCS is byte for byte redis-server 7.0's, in RESP2 and RESP3, for every command
-and subcommand both servers have; a container lists the subcommands keydb-ft has."""
+and subcommand both servers have; a container lists the subcommands keydb-ft has. So is
+CONTAINER HELP where keydb-ft has every subcommand; CLIENT HELP is Redis's without the
+subcommands keydb-ft lacks (TRACKING, CACHING, TRACKINGINFO) plus 7.2's SETINFO."""
 
 import socket
 
@@ -98,3 +100,22 @@ def test_recorded_commands_cannot_declare_docs_again():
         registry._check_docs("get", {"group": "hash"})
     registry._check_docs("get", {"group": "string"})
     registry._check_docs("keydb.nosuch", {"summary": "an extension", "since": "6.0.0"})
+
+
+@pytest.mark.parametrize("resp3", [False, True], ids=["resp2", "resp3"])
+def test_help_matches_redis_byte_for_byte(server, real_redis, resp3):
+    mine, redis_conn = RawConnection(server.port, resp3), RawConnection(real_redis.port, resp3)
+    try:
+        for container in (b"OBJECT", b"CONFIG", b"COMMAND", b"SLOWLOG", b"PUBSUB", b"XINFO",
+                          b"XGROUP"):
+            assert mine.call(container, b"HELP") == redis_conn.call(container, b"HELP"), container
+        ours = mine.call(b"CLIENT", b"HELP").split(b"\r\n")
+        theirs = redis_conn.call(b"CLIENT", b"HELP").split(b"\r\n")
+    finally:
+        mine.close()
+        redis_conn.close()
+    assert all(line.startswith(b"+") for line in ours[1:-1])       # status lines, as Redis
+    setinfo = ours.index(b"+SETINFO <option> <value>")
+    kept = ours[1:setinfo] + ours[setinfo + 2:-1]
+    assert [line for line in theirs[1:-1] if line in kept] == kept     # Redis's, in order
+    assert b"+CACHING (YES|NO)" in theirs and b"+CACHING (YES|NO)" not in ours

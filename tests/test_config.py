@@ -23,7 +23,13 @@ def test_config_get_set_match_redis(r, real):
              ("CONFIG", "GET", "nosuch*"), ("CONFIG", "SET", "save", "100 x"),
              ("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"),
              ("CONFIG", "GET", "maxmemory-policy"),
-             ("CONFIG", "SET", "maxmemory-policy", "noeviction")]
+             ("CONFIG", "SET", "maxmemory-policy", "noeviction"),
+             ("CONFIG", "GET", "maxmemory*"), ("CONFIG", "SET", "maxmemory-clients", "10%"),
+             ("CONFIG", "GET", "maxmemory-clients"),
+             ("CONFIG", "SET", "maxmemory-clients", "101%"),
+             ("CONFIG", "SET", "maxmemory-clients", "abc"),
+             ("CONFIG", "SET", "maxmemory-clients", "64mb"),
+             ("CONFIG", "GET", "maxmemory-clients"), ("CONFIG", "SET", "maxmemory-clients", "0")]
     for case in cases:
         ours, theirs = same(r, real, *case)
         if case[1] == "GET" and isinstance(ours, list):   # RESP2 pairs, in hash order

@@ -33,6 +33,11 @@ CASES = [
     ("SWAPDB", "x", "0"), ("SWAPDB", "0", "16"), ("SELECT", "16"), ("SELECT", "-1"),
     ("SELECT", "a"), ("FLUSHDB", "FOO"), ("FLUSHDB", "ASYNC"), ("DBSIZE",), ("FLUSHALL", "SYNC"),
     ("SCAN", "x"), ("SCAN", "0", "COUNT", "0"), ("SCAN", "0", "FOO", "1"), ("SCAN", "0", "MATCH"),
+    # cursors as strtoul reads them (empty keyspace: every valid cursor ends the scan)
+    ("SCAN", "18446744073709551615"), ("SCAN", "18446744073709551616"), ("SCAN", "-1"),
+    ("SCAN", "+7"), ("SCAN", "+"), ("SCAN", ""), ("SCAN", " 1"), ("SCAN", "1 "),
+    ("HSCAN", "h", "18446744073709551616"), ("SSCAN", "s", "-"), ("ZSCAN", "z", "1a"),
+    ("SET", "one", "1"), ("SCAN", "0"), ("SCAN", "0", "TYPE", "nosuchtype"),
 ]
 
 

@@ -12,6 +12,24 @@ INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 
 
+U64_MAX = (1 << 64) - 1
+_CURSOR = re.compile(rb"[+-]?[0-9]*")
+
+
+def parse_scan_cursor(raw):
+    """A SCAN-family cursor as Redis's parseScanCursorOrReply reads it with strtoul: an
+    optional sign, digits up to the first NUL ("" is 0), negatives wrapped, more than
+    64 bits or anything else -> invalid cursor."""
+    text = raw.split(b"\0", 1)[0]
+    if not _CURSOR.fullmatch(text) or text in (b"+", b"-"):
+        raise CommandError(errors.INVALID_CURSOR)
+    digits = text.lstrip(b"+-")
+    value = int(digits) if digits else 0
+    if value > U64_MAX:
+        raise CommandError(errors.INVALID_CURSOR)
+    return (-value if text[:1] == b"-" else value) & U64_MAX
+
+
 def to_int(raw, error=errors.NOT_INTEGER):
     """Redis's string2ll: optional '-', digits, no '+', no spaces, no leading zeros
     (except '0' itself), within int64."""

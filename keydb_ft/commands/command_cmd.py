@@ -4,8 +4,7 @@ from .. import errors
 from ..errors import CommandError
 from .args import glob_matcher
 from .dispatch import resolve
-from .keys import help_lines
-from .registry import COMMANDS, all_commands, command
+from .registry import COMMANDS, all_commands, command, help_reply
 
 _DOC = dict(group="server")
 _FLAGS = "loading stale"
@@ -116,15 +115,4 @@ def _position_flags(cmd, argv):
 @command("command|help", 2, _FLAGS, acl="connection",
          **_DOC)
 def cmd_command_help(c, argv):
-    return help_lines("COMMAND", [
-        "(no subcommand)", "    Return details about all Redis commands.", "COUNT",
-        "    Return the total number of commands in this Redis server.", "LIST",
-        "    Return a list of all commands in this Redis server.", "INFO [<command-name> ...]",
-        "    Return details about multiple Redis commands.",
-        "    If no command names are given, documentation details for all",
-        "    commands are returned.", "DOCS [<command-name> ...]",
-        "    Return documentation details about multiple Redis commands.",
-        "    If no command names are given, documentation details for all",
-        "    commands are returned.", "GETKEYS <full-command>",
-        "    Return the keys from a full Redis command.", "GETKEYSANDFLAGS <full-command>",
-        "    Return the keys and the access flags from a full Redis command."])
+    return help_reply("COMMAND")

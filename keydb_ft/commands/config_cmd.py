@@ -3,8 +3,7 @@
 from .. import config as config_mod
 from ..errors import CommandError
 from ..resp.writer import OK
-from .keys import help_lines
-from .registry import command
+from .registry import command, help_reply
 from ..threadstate import peek
 
 _DOC = dict(group="server")
@@ -85,8 +84,4 @@ def cmd_config_rewrite(c, argv):
 @command("config|help", 2, "loading stale",
          **_DOC)
 def cmd_config_help(c, argv):
-    return help_lines("CONFIG", [
-        "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their "
-        "values.", "SET <directive> <value>", "    Set the configuration <directive> to "
-        "<value>.", "RESETSTAT", "    Reset statistics reported by the INFO command.",
-        "REWRITE", "    Rewrite the configuration file."])
+    return help_reply("CONFIG")

@@ -16,7 +16,7 @@ from ..resp.writer import OK
 from ..types import longdouble
 from ..types.hash import HashValue
 from ..types.set import sample_members, scan_page
-from .args import INT64_MAX, INT64_MIN, to_int, to_int_or_none
+from .args import INT64_MAX, INT64_MIN, parse_scan_cursor, to_int, to_int_or_none
 from .keys import parse_scan_options
 from .registry import command, ks
 from ..threadstate import peek
@@ -81,17 +81,6 @@ def random_count(raw):
     if abs(count) > RANDOM_COUNT_LIMIT:
         raise CommandError("ERR value is out of range")
     return count
-
-
-def parse_scan_cursor(raw):
-    """strtoul as Redis's parseScanCursorOrReply takes it (signs wrap, "" is 0)."""
-    negative = raw[:1] == b"-"
-    digits = raw[1:] if negative or raw[:1] == b"+" else raw
-    if not raw:
-        return 0
-    if not digits.isdigit() or int(digits) >> 64:
-        raise CommandError("ERR invalid cursor")
-    return -int(digits) % (1 << 64) if negative else int(digits)
 
 
 def scan_command(c, argv, cls):

@@ -8,8 +8,7 @@ from ..threadstate import peek
 from . import INSTALLERS
 from .args import glob_matcher
 from .dispatch import NO_REPLY
-from .keys import help_lines
-from .registry import command, ks
+from .registry import command, help_reply, ks
 
 PUB = dict(group="pubsub")
 _SUB_FLAGS = "pubsub noscript loading stale pubsub_ok"
@@ -145,12 +144,7 @@ def cmd_pubsub_numpat(c, argv):
 
 @command("pubsub|help", 2, "loading stale", **_INTRO)
 def cmd_pubsub_help(c, argv):
-    return help_lines("PUBSUB", [
-        "CHANNELS [<pattern>]", "    Active channels, optionally matching <pattern>.",
-        "NUMPAT", "    How many pattern subscriptions exist.",
-        "NUMSUB [<channel> ...]", "    Subscriber counts of the given channels.",
-        "SHARDCHANNELS [<pattern>]", "    Active shard channels.",
-        "SHARDNUMSUB [<shardchannel> ...]", "    Subscriber counts of shard channels."])
+    return help_reply("PUBSUB")
 
 
 def _output_hard_limit(text):

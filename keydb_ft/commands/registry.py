@@ -19,7 +19,7 @@ dispatcher and never show in COMMAND output.
 
 from ..resp.writer import SetReply
 from ..threadstate import peek
-from .redis_docs import DOCS
+from .redis_docs import DOCS, HELP
 
 # Flags in the order redis-server 7.0 lists them.
 REDIS_FLAGS = ("write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript",
@@ -371,6 +371,15 @@ def command(name, arity, flags="", acl="", keys=(), tips=(), **doc):
         handler.command = cmd
         return handler
     return register
+
+
+def help_reply(container, extra=()):
+    """CONTAINER HELP as Redis's addReplyHelp: status lines. The text is redis-server
+    7.0's (recorded in redis_docs.HELP without the subcommands keydb-ft lacks); extra
+    lines, for subcommands Redis 7.0 does not have, go before the closing HELP entry."""
+    lines = list(HELP[container.lower()])
+    lines[-2:-2] = extra
+    return lines
 
 
 def lookup(argv):

@@ -9,8 +9,7 @@ from ..resp.writer import OK
 from ..types import encoding_of
 from .args import to_float, to_int
 from .dispatch import NO_REPLY
-from .keys import help_lines
-from .registry import command
+from .registry import command, help_reply
 from ..threadstate import peek
 
 SERVER = dict(group="server")
@@ -102,11 +101,7 @@ def cmd_slowlog_reset(c, argv):
 @command("slowlog|help", 2, "loading stale",
          **_SLOW)
 def cmd_slowlog_help(c, argv):
-    return help_lines("SLOWLOG", [
-        "GET [<count>]", "    Return top <count> entries from the slowlog (default: 10, -1 "
-        "mean all).", "    Entries are made of:", "    id, timestamp, time in microseconds, "
-        "arguments array, client IP and port,", "    client name", "LEN",
-        "    Return the length of the slowlog.", "RESET", "    Reset the slowlog."])
+    return help_reply("SLOWLOG")
 
 
 @command("shutdown", -1, "admin noscript loading stale no_multi allow_busy", **SERVER)

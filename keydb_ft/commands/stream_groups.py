@@ -10,18 +10,12 @@ from ..resp.writer import NULL_ARRAY, OK
 from ..types.stream import MAX_ID, StreamValue, format_id, parse_id
 from ..types.stream_groups import INVALID_READ, Group, lag
 from .args import to_int
-from .registry import command, ks
+from .registry import command, help_reply, ks
 from .streams import (STREAM, bump_dirty, error_with, find_group, get_stream,
                       range_end, range_start, stream_id)
 from ..threadstate import peek
 
 LONG_MAX = (1 << 63) - 1
-
-
-def help_reply(container, lines):
-    """addReplyHelp: status lines framed by the header and the HELP entry."""
-    return [f"{container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            *lines, "HELP", "    Prints this help."]
 
 
 def xclaim_effect(key, groupname, group, sid, nack):
@@ -200,21 +194,7 @@ def cmd_xgroup_setid(c, argv):
 @command("xgroup|help", 2, "loading stale",
          **_XG)
 def cmd_xgroup_help(c, argv):
-    return help_reply("XGROUP", [
-        "CREATE <key> <groupname> <id|$> [option]",
-        "    Create a new consumer group. Options are:",
-        "    * MKSTREAM",
-        "      Create the empty stream if it does not exist.",
-        "    * ENTRIESREAD entries_read",
-        "      Set the group's entries_read counter (internal use).",
-        "CREATECONSUMER <key> <groupname> <consumer>",
-        "    Create a new consumer in the specified group.",
-        "DELCONSUMER <key> <groupname> <consumer>",
-        "    Remove the specified consumer.",
-        "DESTROY <key> <groupname>",
-        "    Remove the specified group.",
-        "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
-        "    Set the current group ID and entries_read counter."])
+    return help_reply("XGROUP")
 
 
 # -- XACK / XPENDING ------------------------------------------------------------------------
@@ -503,10 +483,7 @@ def _info_target(c, argv):
 @command("xinfo|help", 2, "loading stale",
          **_XI)
 def cmd_xinfo_help(c, argv):
-    return help_reply("XINFO", [
-        "CONSUMERS <key> <groupname>", "    Show consumers of <groupname>.",
-        "GROUPS <key>", "    Show the stream consumer groups.",
-        "STREAM <key> [FULL [COUNT <count>]", "    Show information about the stream."])
+    return help_reply("XINFO")
 
 
 @command("xinfo|groups", 3, "readonly", keys=[ks("RO access", 2)],

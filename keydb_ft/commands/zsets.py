@@ -31,7 +31,7 @@ from ..errors import CommandError
 from ..resp.writer import NULL_ARRAY
 from ..types import zset as Z
 from ..types.zset import ZSetValue
-from .args import INT64_MAX, to_int
+from .args import INT64_MAX, parse_scan_cursor, to_int
 from .keys import parse_scan_options
 from .registry import command, ks
 from ..threadstate import peek
@@ -454,20 +454,6 @@ def cmd_zrandmember(c, argv):
 
 
 # -- ZSCAN --------------------------------------------------------------------------------
-_U64 = (1 << 64) - 1
-_CURSOR = re.compile(rb"[+-]?[0-9]*")
-
-
-def parse_cursor(raw):
-    """strtoul as Redis's parseScanCursorOrReply uses it (wraps negatives, "" is 0)."""
-    text = raw.split(b"\0", 1)[0]
-    if not _CURSOR.fullmatch(text) or text in (b"+", b"-"):
-        raise CommandError(errors.INVALID_CURSOR)
-    digits = text.lstrip(b"+-")
-    value = int(digits) if digits else 0
-    if value > _U64:
-        raise CommandError(errors.INVALID_CURSOR)
-    return (-value if text[:1] == b"-" else value) & _U64
 
 
 def _score_text(score, listpack):
@@ -482,7 +468,7 @@ def _score_text(score, listpack):
 @command("zscan", -3, "readonly", acl="sortedset", keys=[RO_ACCESS],
          tips=("nondeterministic_output",), **ZSET)
 def cmd_zscan(c, argv):
-    cursor = parse_cursor(argv[2])
+    cursor = parse_scan_cursor(argv[2])
     zs = get_zset(c, argv[1])
     if zs is None:
         return [b"0", []]
