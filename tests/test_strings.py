@@ -32,6 +32,16 @@ CASES = [
     ("SET", "lz", "01"), ("INCR", "lz"), ("INCRBYFLOAT", "f", "1.5"), ("INCRBYFLOAT", "f", "0.1"),
     ("INCRBYFLOAT", "f", "abc"), ("INCRBYFLOAT", "f", "inf"), ("INCRBYFLOAT", "f", "1e308"),
     ("INCRBYFLOAT", "f", "-1.6"), ("SET", "f2", "10"), ("INCRBYFLOAT", "f2", "5.0e3"),
+    # strtold's hex floats; exponents far out of range (instant, not a huge number);
+    # results of more than 4300 digits (past Python's int-to-text limit)
+    ("INCRBYFLOAT", "f2", "0x10"), ("INCRBYFLOAT", "f2", "0x1.8p3"), ("INCRBYFLOAT", "f2", "0x"),
+    ("INCRBYFLOAT", "f2", "1e999999999"), ("INCRBYFLOAT", "f2", "1e-999999999"),
+    ("INCRBYFLOAT", "f2", "1e-4951"), ("INCRBYFLOAT", "f2", "1.2e4932"), ("SET", "hx", "0x20"),
+    ("INCRBYFLOAT", "hx", "1"), ("INCRBYFLOAT", "f3", "1.1e4932"), ("INCRBYFLOAT", "f3", "1e4000"),
+    ("INCRBYFLOAT", "f3", "-1.1e4932"), ("INCRBYFLOAT", "f4", "1." + "0" * 5117),
+    ("INCRBYFLOAT", "f4", "1." + "0" * 5118), ("INCRBYFLOAT", "f4", "0x1p-16440"),
+    ("INCRBYFLOAT", "f4", "0x1p-16446"), ("INCRBYFLOAT", "f4", "0x1.8p-16446"),
+    ("INCRBYFLOAT", "f4", "0x1p16383"), ("INCRBYFLOAT", "f4", "0x1p16384"),
     ("INCRBYFLOAT", "s", "1"), ("LCS", "a", "b"), ("SET", "x1", "ohmytext"),
     ("SET", "x2", "mynewtext"), ("LCS", "x1", "x2"), ("LCS", "x1", "x2", "LEN"),
     ("LCS", "x1", "x2", "IDX"), ("LCS", "x1", "x2", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN"),
@@ -39,6 +49,8 @@ CASES = [
     ("GETEX", "x1"), ("GETEX", "x1", "PERSIST"), ("GETEX", "x1", "EX", "100"), ("TTL", "x1"),
     ("GETEX", "x1", "EX", "0"), ("GETEX", "x1", "EX", "10", "PX", "10"), ("GETEX", "x1", "PERSIST"),
     ("TTL", "x1"), ("GETEX", "x1", "PXAT", "1"), ("EXISTS", "x1"), ("GETEX", "nokey", "EX", "1"),
+    ("GETEX", "nokey", "EX", "abc"), ("GETEX", "nokey", "EX", "0"), ("SET", "x2", "v"),
+    ("GETEX", "x2", "PERSIST", "PERSIST"), ("RPUSH", "lst", "a"), ("GETEX", "lst", "EX", "abc"),
     ("GET",), ("MGET",), ("INCR", "a", "b"),
 ]
 

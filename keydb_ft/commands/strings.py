@@ -177,7 +177,7 @@ def cmd_getex(c, argv):
     i = 2
     while i < len(argv):
         word = argv[i].lower()
-        if word == b"persist" and unit is None and not persist:
+        if word == b"persist" and unit is None:          # repeating it is allowed
             persist = True
         elif word in _GETEX_UNITS and not persist and i + 1 < len(argv) and (
                 unit is None or unit == _GETEX_UNITS[word]):
@@ -186,11 +186,11 @@ def cmd_getex(c, argv):
         else:
             raise CommandError(errors.SYNTAX)
         i += 1
+    value = get_string(c, key)         # as Redis: a missing key or WRONGTYPE first, then
+    if value is None:                  # the expire time is read and checked
+        return None
     now = now_ms()
     when = expire_at_ms(raw, unit[0], unit[1], "getex", now) if unit else None
-    value = get_string(c, key)
-    if value is None:
-        return None
     db = c.db
     if when is not None:
         if when <= now:
