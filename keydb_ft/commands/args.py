@@ -24,7 +24,7 @@ def parse_scan_cursor(raw):
     if not _CURSOR.fullmatch(text) or text in (b"+", b"-"):
         raise CommandError(errors.INVALID_CURSOR)
     digits = text.lstrip(b"+-")
-    value = int(digits) if digits else 0
+    value = int(digits) if digits and len(digits) <= 40 else (0 if not digits else U64_MAX + 1)
     if value > U64_MAX:
         raise CommandError(errors.INVALID_CURSOR)
     return (-value if text[:1] == b"-" else value) & U64_MAX
@@ -32,7 +32,10 @@ def parse_scan_cursor(raw):
 
 def to_int(raw, error=errors.NOT_INTEGER):
     """Redis's string2ll: optional '-', digits, no '+', no spaces, no leading zeros
-    (except '0' itself), within int64."""
+    (except '0' itself), within int64. More than 20 characters never fit (and int() of
+    more than 4300 digits raises, so it must not see them)."""
+    if len(raw) > 20:
+        raise CommandError(error)
     if raw.isdigit():
         if (raw[0] == 48 and len(raw) > 1) or len(raw) > 18:
             if raw[0] == 48 or int(raw) > INT64_MAX:

@@ -43,7 +43,8 @@ def parse_timeout(raw):
     range -> LLONG_MIN, so "negative")."""
     if raw.isdigit() and len(raw) < 16:
         return int(raw) * 1000
-    if not _LONG_DOUBLE.fullmatch(raw) or b"nan" in raw.lower():
+    if (len(raw) >= 5120 or not _LONG_DOUBLE.fullmatch(raw)       # string2ld's limits
+            or raw.lower().find(b"nan") >= 0):
         raise CommandError(errors.TIMEOUT_NOT_FLOAT)
     text = raw.decode()
     if "x" in text.lower():
@@ -52,7 +53,10 @@ def parse_timeout(raw):
         except OverflowError:
             value = Decimal("-inf")
     else:
-        value = Decimal(text)
+        try:
+            value = Decimal(text)
+        except ArithmeticError:              # an exponent beyond any range: ERANGE
+            raise CommandError(errors.TIMEOUT_NOT_FLOAT) from None
     if value.is_finite() and (abs(value) > _LD_MAX or 0 < abs(value) < _LD_MIN):
         raise CommandError(errors.TIMEOUT_NOT_FLOAT)
     ms = _LLONG_MIN

@@ -168,8 +168,8 @@ def cmd_restore(c, argv):
 def cmd_migrate(c, argv):
     """DUMP the keys under their stripes, talk to the target with no stripe held (socket
     I/O), then delete what arrived unless COPY (stripes held again, DEL propagated)."""
-    host, port = argv[1].decode("utf-8", "replace"), to_int(argv[2])
-    dbid, timeout = to_int(argv[4]), to_int(argv[5])
+    host, port = argv[1].decode("utf-8", "replace"), _atoi(argv[2])
+    timeout, dbid = to_int(argv[5]), to_int(argv[4])
     copy, replace, auth, keys = _migrate_options(argv)
     if not keys:
         keys = [argv[3]]
@@ -229,13 +229,27 @@ def _migrate_options(argv):
     return copy, replace, auth, keys
 
 
+def _atoi(raw):
+    """C's atoi, as Redis reads MIGRATE's port: leading spaces, a sign, the digits up to
+    the first other character (none: 0)."""
+    text = raw.lstrip(b" \t\n\v\f\r")
+    sign = -1 if text[:1] == b"-" else 1
+    text = text[1:] if text[:1] in (b"-", b"+") else text
+    digits = text[:len(text) - len(text.lstrip(b"0123456789"))][:12]
+    return sign * int(digits) if digits else 0
+
+
 def _migrate_send(host, port, dbid, timeout, replace, auth, found):
     """Returns (keys restored, error text or None)."""
     import socket
     from ..persistence.aof import encode_command
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
-    except OSError:
+    except ConnectionRefusedError:
+        # Redis waits for the non-blocking connect to be writable, which a refused one
+        # also is, and finds out when it writes
+        return [], "IOERR error or timeout writing to target instance"
+    except (OSError, OverflowError):
         return [], "IOERR error or timeout connecting to the client"
     try:
         out = []

@@ -35,10 +35,10 @@ def parse(text):
     m = _NUMBER.fullmatch(s)
     if m:
         whole, _, frac = m.group(1).partition(".")
-        exp = int(m.group(2)[1:]) if m.group(2) else 0
         mantissa = int(Decimal(whole + frac))    # no int-from-text digit limit
         if mantissa == 0:
             return Fraction(0)
+        exp = _exponent(s, m.group(2))
         lead = whole.lstrip("0")                # decimal exponent of the leading digit:
         order = exp + (len(lead) - 1 if lead else -(len(frac) - len(frac.lstrip("0")) + 1))
         if not -4975 < order < 4940:
@@ -48,10 +48,10 @@ def parse(text):
     m = _HEX.fullmatch(s)
     if m:
         whole, _, frac = m.group(1).partition(".")
-        exp = int(m.group(2)[1:]) if m.group(2) else 0
         mantissa = int((whole + frac) or "0", 16)
         if mantissa == 0:
             return Fraction(0)
+        exp = _exponent(s, m.group(2))
         order = mantissa.bit_length() - 1 + exp - 4 * len(frac)
         if not -16500 < order < 16450:           # binary exponent of the leading bit
             raise NotANumber(s)
@@ -61,6 +61,17 @@ def parse(text):
     if low in ("inf", "infinity"):
         raise Infinite(s)
     raise NotANumber(s)
+
+
+def _exponent(text, part):
+    """The exponent after 'e' or 'p' (0 if none); one of more than 9 digits puts any
+    nonzero value out of range."""
+    if not part:
+        return 0
+    digits = part[1:].lstrip("+-").lstrip("0")
+    if len(digits) > 9:
+        raise NotANumber(text)
+    return -int(digits or "0") if part[1:2] == "-" else int(digits or "0")
 
 
 def _in_range(text, value):
