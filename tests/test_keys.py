@@ -22,6 +22,7 @@ CASES = [
     ("EXPIRE", "s", "100"), ("TTL", "s"), ("EXPIRE", "s", "100", "NX"), ("EXPIRE", "s", "50", "GT"),
     ("EXPIRE", "s", "50", "LT"), ("TTL", "s"), ("EXPIRE", "s", "10", "NX", "XX"),
     ("EXPIRE", "s", "10", "GT", "LT"), ("EXPIRE", "s", "10", "FOO"), ("EXPIRE", "s", "x"),
+    ("EXPIRE", "s", "10", "F\0OO"),
     ("EXPIRE", "e", "10", "XX"), ("EXPIRE", "e", "10", "GT"), ("EXPIRE", "e", "10", "LT"),
     ("PERSIST", "e"), ("PERSIST", "s"), ("TTL", "s"), ("PTTL", "nokey"), ("TTL", "e"),
     ("EXPIRETIME", "e"), ("PEXPIREAT", "e", "99999999999999"), ("PEXPIRETIME", "e"),

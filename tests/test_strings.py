@@ -51,6 +51,8 @@ CASES = [
     ("TTL", "x1"), ("GETEX", "x1", "PXAT", "1"), ("EXISTS", "x1"), ("GETEX", "nokey", "EX", "1"),
     ("GETEX", "nokey", "EX", "abc"), ("GETEX", "nokey", "EX", "0"), ("SET", "x2", "v"),
     ("GETEX", "x2", "PERSIST", "PERSIST"), ("RPUSH", "lst", "a"), ("GETEX", "lst", "EX", "abc"),
+    ("LCS", "lst", "x2", "BOGUS"), ("LCS", "x2", "lst", "MINMATCHLEN", "x"),
+    ("LCS", "x2", "nokey", "MINMATCHLEN", "x"),
     ("GET",), ("MGET",), ("INCR", "a", "b"),
 ]
 

@@ -42,6 +42,7 @@ def _table(a, b):
 @command("lcs", -3, "readonly", acl="string", keys=[ks("RO access", 1, last=1)],
          group="string")
 def cmd_lcs(c, argv):
+    a, b = _value(c, argv[1]), _value(c, argv[2])   # as Redis: the types before the options
     want_len = want_idx = with_len = False
     min_len = 0
     i = 3
@@ -59,7 +60,6 @@ def cmd_lcs(c, argv):
         else:
             raise CommandError(errors.SYNTAX)
         i += 1
-    a, b = _value(c, argv[1]), _value(c, argv[2])
     if want_len and want_idx:
         raise CommandError("ERR If you want both the length and indexes, please just use IDX.")
     if (len(a) + 1) * (len(b) + 1) * 4 > c.server.config.proto_max_bulk_len:
