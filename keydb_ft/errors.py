@@ -60,7 +60,7 @@ def unknown_command(argv):
     for arg in argv[1:]:
         if len(args) >= 128:
             break
-        args += b"'" + arg[:128 - len(args)] + b"' "
+        args += b"'" + arg.split(b"\0", 1)[0][:128 - len(args)] + b"' "     # C strings
     return (f"ERR unknown command '{_sanitize(argv[0])}', "
             f"with args beginning with: {_sanitize(args, 1 << 30)}")
 
@@ -70,8 +70,12 @@ def unknown_subcommand(sub, container):
 
 
 def _sanitize(raw, limit=128):
-    """Redis shows at most 128 bytes of an argument and replaces line breaks by spaces."""
-    text = raw[:limit].decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else str(raw)
+    """Redis shows at most 128 bytes of an argument, up to its first NUL (a C string),
+    and replaces line breaks by spaces."""
+    if isinstance(raw, (bytes, bytearray)):
+        text = raw.split(b"\0", 1)[0][:limit].decode("utf-8", "replace")
+    else:
+        text = str(raw)
     return text.replace("\r", " ").replace("\n", " ")
 
 

@@ -42,6 +42,8 @@ CASES = [
     ("INCRBYFLOAT", "f4", "1." + "0" * 5118), ("INCRBYFLOAT", "f4", "0x1p-16440"),
     ("INCRBYFLOAT", "f4", "0x1p-16446"), ("INCRBYFLOAT", "f4", "0x1.8p-16446"),
     ("INCRBYFLOAT", "f4", "0x1p16383"), ("INCRBYFLOAT", "f4", "0x1p16384"),
+    ("SET", "finf", "inf"), ("INCRBYFLOAT", "finf", "+"), ("INCRBYFLOAT", "finf", "1"),
+    ("INCRBYFLOAT", "f5", "-inf"), ("HSET", "hinf", "f", "inf"), ("HINCRBYFLOAT", "hinf", "f", "x"),
     ("INCRBYFLOAT", "s", "1"), ("LCS", "a", "b"), ("SET", "x1", "ohmytext"),
     ("SET", "x2", "mynewtext"), ("LCS", "x1", "x2"), ("LCS", "x1", "x2", "LEN"),
     ("LCS", "x1", "x2", "IDX"), ("LCS", "x1", "x2", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN"),

@@ -323,16 +323,25 @@ def cmd_incrbyfloat(c, argv):
 
 
 def float_sum_text(current, delta, not_float=errors.NOT_FLOAT):
-    """current + delta in long double, as Redis prints it; Redis's errors otherwise."""
+    """current + delta in long double, as Redis prints it; Redis's errors otherwise: both
+    are read first (an infinity is a valid number), then a sum that is not finite is
+    refused."""
+    a, b = _long_double(current, not_float), _long_double(delta, not_float)
+    if a is None or b is None:
+        raise CommandError(errors.NAN_OR_INF)
     try:
-        a = longdouble.parse(current)
-        b = longdouble.parse(delta)
         return longdouble.to_text(longdouble.add(a, b))
-    except longdouble.Infinite:
+    except longdouble.NotANumber:                      # overflow
         raise CommandError(errors.NAN_OR_INF) from None
-    except longdouble.NotANumber as exc:
-        if str(exc) == "overflow":
-            raise CommandError(errors.NAN_OR_INF) from None
+
+
+def _long_double(text, not_float):
+    """The value of text, None for an infinity."""
+    try:
+        return longdouble.parse(text)
+    except longdouble.Infinite:
+        return None
+    except longdouble.NotANumber:
         raise CommandError(not_float) from None
 
 
