@@ -37,6 +37,7 @@ CASES = [
     # cursors as strtoul reads them (empty keyspace: every valid cursor ends the scan)
     ("SCAN", "18446744073709551615"), ("SCAN", "18446744073709551616"), ("SCAN", "-1"),
     ("SCAN", "+7"), ("SCAN", "+"), ("SCAN", ""), ("SCAN", " 1"), ("SCAN", "1 "),
+    ("SCAN", "0" * 50 + "18446744073709551615"),
     ("HSCAN", "h", "18446744073709551616"), ("SSCAN", "s", "-"), ("ZSCAN", "z", "1a"),
     ("SET", "one", "1"), ("SCAN", "0"), ("SCAN", "0", "TYPE", "nosuchtype"),
 ]

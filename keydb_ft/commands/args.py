@@ -23,8 +23,8 @@ def parse_scan_cursor(raw):
     text = raw.split(b"\0", 1)[0]
     if not _CURSOR.fullmatch(text) or text in (b"+", b"-"):
         raise CommandError(errors.INVALID_CURSOR)
-    digits = text.lstrip(b"+-")
-    value = int(digits) if digits and len(digits) <= 40 else (0 if not digits else U64_MAX + 1)
+    digits = text.lstrip(b"+-").lstrip(b"0")        # short before int() sees it
+    value = 0 if not digits else int(digits) if len(digits) <= 20 else U64_MAX + 1
     if value > U64_MAX:
         raise CommandError(errors.INVALID_CURSOR)
     return (-value if text[:1] == b"-" else value) & U64_MAX
