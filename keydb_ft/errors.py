@@ -60,7 +60,7 @@ def unknown_command(argv):
     for arg in argv[1:]:
         if len(args) >= 128:
             break
-        args += b"'" + arg.split(b"\0", 1)[0][:128 - len(args)] + b"' "     # C strings
+        args += b"'" + c_string(arg)[:128 - len(args)] + b"' "
     return (f"ERR unknown command '{_sanitize(argv[0])}', "
             f"with args beginning with: {_sanitize(args, 1 << 30)}")
 
@@ -69,11 +69,18 @@ def unknown_subcommand(sub, container):
     return (f"ERR unknown subcommand '{_sanitize(sub)}'. Try {container.upper()} HELP.")
 
 
+def c_string(raw):
+    """What C string functions (and so Redis's %s) see of an argument: the bytes before
+    its first NUL."""
+    end = raw.find(b"\0")
+    return raw if end < 0 else raw[:end]
+
+
 def _sanitize(raw, limit=128):
     """Redis shows at most 128 bytes of an argument, up to its first NUL (a C string),
     and replaces line breaks by spaces."""
     if isinstance(raw, (bytes, bytearray)):
-        text = raw.split(b"\0", 1)[0][:limit].decode("utf-8", "replace")
+        text = c_string(raw)[:limit].decode("utf-8", "replace")
     else:
         text = str(raw)
     return text.replace("\r", " ").replace("\n", " ")

@@ -90,18 +90,6 @@ def test_extension_commands_keep_their_declared_docs(r):
     assert doc[b"group"] and doc[b"since"] and doc[b"summary"]
 
 
-def test_recorded_commands_cannot_declare_docs_again():
-    from keydb_ft.commands import registry
-    with pytest.raises(ValueError, match="redis_docs"):
-        registry._check_docs("get", {"summary": "Get a value"})
-    with pytest.raises(ValueError, match="redis_docs"):
-        registry._check_docs("config|nosuch", {"container_summary": "x"})
-    with pytest.raises(ValueError, match="group"):
-        registry._check_docs("get", {"group": "hash"})
-    registry._check_docs("get", {"group": "string"})
-    registry._check_docs("keydb.nosuch", {"summary": "an extension", "since": "6.0.0"})
-
-
 @pytest.mark.parametrize("resp3", [False, True], ids=["resp2", "resp3"])
 def test_help_matches_redis_byte_for_byte(server, real_redis, resp3):
     mine, redis_conn = RawConnection(server.port, resp3), RawConnection(real_redis.port, resp3)

@@ -20,7 +20,7 @@ def parse_scan_cursor(raw):
     """A SCAN-family cursor as Redis's parseScanCursorOrReply reads it with strtoul: an
     optional sign, digits up to the first NUL ("" is 0), negatives wrapped, more than
     64 bits or anything else -> invalid cursor."""
-    text = raw.split(b"\0", 1)[0]
+    text = errors.c_string(raw)
     if not _CURSOR.fullmatch(text) or text in (b"+", b"-"):
         raise CommandError(errors.INVALID_CURSOR)
     digits = text.lstrip(b"+-").lstrip(b"0")        # short before int() sees it

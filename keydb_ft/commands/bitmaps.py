@@ -181,7 +181,7 @@ _OVERFLOW = {b"wrap": "wrap", b"sat": "sat", b"fail": "fail"}
 def _field_type(raw):
     """iN (1..64) or uN (1..63) -> (signed, bits)."""
     kind = raw[:1]
-    digits = raw[1:].split(b"\0", 1)[0]
+    digits = errors.c_string(raw[1:])
     if kind not in (b"i", b"u"):
         raise CommandError(FIELD_TYPE_ERR)
     bits = to_int(digits, FIELD_TYPE_ERR)

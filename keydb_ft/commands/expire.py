@@ -22,7 +22,7 @@ def _parse_flags(argv):
         if word in (b"nx", b"xx", b"gt", b"lt"):
             flags.add(word.decode())
         else:
-            text = raw.split(b"\0", 1)[0].decode("utf-8", "replace")   # a C string
+            text = errors.c_string(raw).decode("utf-8", "replace")
             raise CommandError(f"ERR Unsupported option {text}")
     if "nx" in flags and len(flags) > 1:
         raise CommandError("ERR NX and XX, GT or LT options at the same time are not compatible")

@@ -14,7 +14,7 @@ are released. Inside EXEC every stripe is already held.
 import re
 
 from .. import errors
-from ..errors import CommandError
+from ..errors import CommandError, c_string
 from ..types import is_string, type_name
 from ..types.list import ListValue
 from .args import to_int
@@ -29,16 +29,10 @@ _LOCK_ATTEMPTS = 3
 _ELEMENT = "#"        # the GET # pattern
 
 
-def _cstr(raw):
-    """What C string functions see of an argument: the bytes before the first NUL."""
-    end = raw.find(b"\0")
-    return raw if end < 0 else raw[:end]
-
-
 def compile_pattern(pattern):
     """A BY / GET pattern -> "#" (the element itself), None (names nothing: no '*'), or
     (prefix, suffix, hash field or None); the key is prefix + element + suffix."""
-    text = _cstr(pattern)
+    text = c_string(pattern)
     if text == b"#":
         return _ELEMENT
     star = text.find(b"*")
@@ -84,7 +78,7 @@ def parse_sort(c, argv, readonly):
             i += 1
         elif word == b"by" and left >= 1:
             spec.by = compile_pattern(argv[i + 1])
-            spec.dontsort = b"*" not in _cstr(argv[i + 1])
+            spec.dontsort = b"*" not in c_string(argv[i + 1])
             if cluster and not spec.dontsort:
                 raise CommandError("ERR BY option of SORT denied in Cluster mode.")
             i += 1
@@ -144,7 +138,7 @@ _NONZERO_DIGIT = re.compile(rb"[1-9]")
 def strtod_score(raw):
     """The score SORT reads from a string (glibc strtod over the C string); None when it
     is not a whole number, NaN, or out of range (ERANGE)."""
-    text = _cstr(raw)
+    text = c_string(raw)
     if text.isdigit() and len(text) < 300:
         return float(text)
     if not text:
@@ -194,11 +188,11 @@ def _alpha_key(db, spec, element):
     with BY, elements whose pattern names nothing sort first."""
     binary = spec.store is not None
     if spec.by is None:
-        return element if binary else _cstr(element)
+        return element if binary else c_string(element)
     value = lookup_pattern(db, spec.by, element)
     if value is None:
         return False, b""
-    return True, bytes(value) if binary else _cstr(bytes(value))
+    return True, bytes(value) if binary else c_string(bytes(value))
 
 
 def _sorted(db, spec, elements):

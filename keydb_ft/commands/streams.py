@@ -404,7 +404,7 @@ def parse_read(c, argv, group_cmd):
 def error_with(template, *names):
     """An error naming keys / groups as Redis's %s prints them (up to a NUL byte)."""
     return CommandError(template.format(
-        *(raw.split(b"\0", 1)[0].decode("utf-8", "replace") for raw in names)))
+        *(errors.c_string(raw).decode("utf-8", "replace") for raw in names)))
 
 
 def read_streams(c, keys, ids, count, group=None, consumer=None, noack=False):

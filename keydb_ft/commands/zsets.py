@@ -117,7 +117,7 @@ def parse_double(raw, error=errors.NOT_FLOAT):
 
 def _range_bound(raw):
     exclusive = raw[:1] == b"("
-    text = (raw[1:] if exclusive else raw).split(b"\0", 1)[0]
+    text = errors.c_string(raw[1:] if exclusive else raw)
     if not text:
         return 0.0, exclusive
     match = _LOOSE.fullmatch(text)
