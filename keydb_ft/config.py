@@ -134,8 +134,11 @@ OPTIONS = [
     Option("maxmemory", "memory", 0),
     Option("maxmemory-policy", "enum", "noeviction",
            choices=("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
-                    "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction")),
+                    "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"),
+           apply="eviction"),
     Option("maxmemory-samples", "int", 5, 1, 64),
+    Option("lfu-log-factor", "int", 10, 0, 2 ** 31 - 1),
+    Option("lfu-decay-time", "int", 1, 0, 2 ** 31 - 1),
     Option("maxmemory-eviction-tenacity", "int", 10, 0, 100),
     Option("maxmemory-clients", "memory-percent", 0),     # accepted; not enforced
     Option("lazyfree-lazy-eviction", "bool", False),

@@ -19,6 +19,7 @@ import time
 from . import REDIS_VERSION, __version__
 from . import config as config_mod
 from .connection import Client, configure_socket
+from .db.access import lru_clock
 from .db.keyspace import Keyspace, bind_thread_stats
 from .eventloop import EventLoop
 from .locks import KeyLocks
@@ -285,6 +286,7 @@ class Server:
         bind_thread_stats(self.cron_stats)
         while not self.stopped.wait(1.0 / self.hz()):
             try:
+                self.keyspace.tick(lru_clock())     # Redis's server.lruclock
                 active_expire_cycle(self)
                 self._sample()
                 self.gc_policy.cron()

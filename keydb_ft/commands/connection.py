@@ -69,6 +69,7 @@ def cmd_swapdb(c, argv):
         da, db = ks.dbs[a], ks.dbs[b]
         da.data, db.data = db.data, da.data
         da.expires, db.expires = db.expires, da.expires
+        da.access, db.access = db.access, da.access
         ks.touch_all_watched(a)
         ks.touch_all_watched(b)
         for hook in c.server.swapdb_hooks:

@@ -91,7 +91,7 @@ def cmd_pexpireat(c, argv):
 
 def _remaining(c, key, absolute, unit_ms):
     db = c.db
-    if db.lookup_read(key) is None:
+    if db.lookup_read(key, touch=False) is None:
         return -2
     when = db.get_expire(key)
     if when is None:

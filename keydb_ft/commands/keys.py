@@ -4,12 +4,14 @@ expiry (EXPIRE family, TTL family, PERSIST), RANDOMKEY, TOUCH."""
 import random
 
 from .. import errors
+from ..db.access import idle_ms, lfu_counter
 from ..db.keyspace import now_ms
 from ..errors import CommandError
 from ..locks import STRIPES
 from ..resp.writer import OK
 from ..types import copy_value, encoding_of, type_name
 from .args import INT64_MAX, glob_matcher, parse_scan_cursor, to_int
+from . import INSTALLERS
 from .registry import command, help_reply, ks
 from ..threadstate import peek
 
@@ -42,18 +44,19 @@ def _delete(c, argv):
          tips=("request_policy:multi_shard", "response_policy:agg_sum"), **KEYSPACE)
 def cmd_exists(c, argv):
     lookup = c.db.lookup
-    return sum(1 for key in argv[1:] if lookup(key) is not None)
+    return sum(1 for key in argv[1:] if lookup(key, touch=False) is not None)
 
 
 @command("touch", -2, "readonly fast", acl="keyspace", keys=[ks("RO", 1, last=-1)],
          tips=("request_policy:multi_shard", "response_policy:agg_sum"), **KEYSPACE)
 def cmd_touch(c, argv):
-    return cmd_exists(c, argv)
+    lookup = c.db.lookup               # EXISTS that counts as an access
+    return sum(1 for key in argv[1:] if lookup(key) is not None)
 
 
 @command("type", 2, "readonly fast", acl="keyspace", keys=[ks("RO", 1)], **KEYSPACE)
 def cmd_type(c, argv):
-    value = c.db.lookup(argv[1])
+    value = c.db.lookup(argv[1], touch=False)
     return "none" if value is None else type_name(value)
 
 
@@ -68,8 +71,10 @@ def _rename(c, argv, nx):
     if nx and db.lookup(dst) is not None:
         return 0
     when = db.get_expire(src)
+    word = db.access_word(src)
     db.delete(src)
     db.set(dst, value)
+    db.set_access_word(dst, word)       # the value moves, and its access word with it
     if when is not None:
         db.set_expire(dst, when)
     db.notify("g", "rename_from", src)
@@ -128,7 +133,7 @@ def cmd_scan(c, argv):
             locks[stripe].acquire()
         try:
             for key in db.keys_in_stripe(stripe):
-                value = db.lookup(key)
+                value = db.lookup(key, touch=False)
                 if value is None or (match and not match(key)):
                     continue
                 if want_type and type_name(value) != want_type:
@@ -188,7 +193,7 @@ def cmd_randomkey(c, argv):
             keys = db.keys_in_stripe(i)
             random.shuffle(keys)
             for key in keys[:16]:
-                if db.lookup(key) is not None:
+                if db.lookup(key, touch=False) is not None:
                     return key
         finally:
             if not c.in_exec:
@@ -220,6 +225,7 @@ def cmd_move(c, argv):
         return 0
     when = src.get_expire(key)
     target.set(key, value)
+    target.set_access_word(key, src.access_word(key))
     if when is not None:
         target.set_expire(key, when)
     src.delete(key)
@@ -273,10 +279,27 @@ def cmd_copy(c, argv):
 _OBJ = dict(group="generic")
 
 
+def _install_access(server):
+    """A touch stores an LFU word while maxmemory-policy is an LFU one (Keyspace.use_lfu)."""
+    ks = server.keyspace
+    cfg = server.config
+
+    def apply_policy(config, opt, value):
+        ks.use_lfu("lfu" in value)
+
+    ks.config = cfg
+
+    cfg.hooks["eviction"] = apply_policy
+    apply_policy(cfg, None, cfg.maxmemory_policy)
+
+
+INSTALLERS.append(_install_access)
+
+
 @command("object|encoding", 3, "readonly", acl="keyspace", keys=[ks("RO", 2)],
          tips=("nondeterministic_output",), **_OBJ)
 def cmd_object_encoding(c, argv):
-    value = c.db.lookup(argv[2])
+    value = c.db.lookup(argv[2], touch=False)
     if value is None:
         return None
     return encoding_of(value, c.server.config).encode()
@@ -285,33 +308,33 @@ def cmd_object_encoding(c, argv):
 @command("object|freq", 3, "readonly", acl="keyspace", keys=[ks("RO", 2)],
          tips=("nondeterministic_output",), **_OBJ)
 def cmd_object_freq(c, argv):
-    value = c.db.lookup(argv[2])
+    value = c.db.lookup(argv[2], touch=False)
     if value is None:
         return None
     if "lfu" not in c.server.config.maxmemory_policy:
         raise CommandError("ERR An LFU maxmemory policy is not selected, access frequency not "
                            "tracked. Please note that when switching between policies at "
                            "runtime LRU and LFU data will take some time to adjust.")
-    return 0
+    return lfu_counter(c.db.access_word(argv[2]), c.server.config.lfu_decay_time)
 
 
 @command("object|idletime", 3, "readonly", acl="keyspace", keys=[ks("RO", 2)],
          tips=("nondeterministic_output",), **_OBJ)
 def cmd_object_idletime(c, argv):
-    value = c.db.lookup(argv[2])
+    value = c.db.lookup(argv[2], touch=False)
     if value is None:
         return None
     if "lfu" in c.server.config.maxmemory_policy:
         raise CommandError("ERR An LFU maxmemory policy is selected, idle time not tracked. "
                            "Please note that when switching between policies at runtime LRU "
                            "and LFU data will take some time to adjust.")
-    return 0
+    return idle_ms(c.db.access_word(argv[2])) // 1000
 
 
 @command("object|refcount", 3, "readonly", acl="keyspace", keys=[ks("RO", 2)],
          tips=("nondeterministic_output",), **_OBJ)
 def cmd_object_refcount(c, argv):
-    value = c.db.lookup(argv[2])
+    value = c.db.lookup(argv[2], touch=False)
     if value is None:
         return None
     return 2147483647 if type(value) is bytes and encoding_of(value, None) == "int" \

@@ -98,7 +98,7 @@ def cmd_pexpirememberat(c, argv):
 
 def member_ttl(c, argv, unit_ms):
     """TTL / PTTL key member: -2 without the key, -1 when the member has no expiry."""
-    value = c.db.lookup_read(argv[1])
+    value = c.db.lookup_read(argv[1], touch=False)
     if value is None:
         return -2
     if len(argv) > 3:

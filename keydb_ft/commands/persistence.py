@@ -8,6 +8,7 @@ import threading
 import time
 
 from .. import errors
+from ..db.access import word_for_restore
 from ..db.keyspace import now_ms
 from ..errors import CommandError
 from ..log import log
@@ -119,13 +120,13 @@ def _restore_options(argv):
         else:
             raise CommandError(errors.SYNTAX)
         j += 1
-    return replace, absttl
+    return replace, absttl, idle, freq
 
 
 @command("restore", -4, "write denyoom", acl="keyspace dangerous", keys=[ks("OW update", 1)],
          group="generic")
 def cmd_restore(c, argv):
-    replace, absttl = _restore_options(argv)
+    replace, absttl, idle, freq = _restore_options(argv)
     db, key = c.db, argv[1]
     if not replace and db.lookup(key) is not None:
         raise CommandError(BUSYKEY)
@@ -147,6 +148,9 @@ def cmd_restore(c, argv):
             c.propagate_as = []
         return OK
     db.add(key, value)
+    word = word_for_restore(db.ks.lfu, idle, freq)
+    if word is not None:
+        db.set_access_word(key, word)
     if ttl:
         db.set_expire(key, ttl)
     if getattr(value, "member_expires", None):
@@ -156,6 +160,10 @@ def cmd_restore(c, argv):
     effect = [b"RESTORE", key, b"%d" % ttl, argv[3], b"ABSTTL"]
     if replace:
         effect.append(b"REPLACE")
+    if idle is not None:
+        effect += [b"IDLETIME", b"%d" % idle]
+    if freq is not None:
+        effect += [b"FREQ", b"%d" % freq]
     c.propagate_as = [effect]
     return OK
 

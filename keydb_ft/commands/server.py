@@ -3,6 +3,7 @@
 import time
 
 from .. import errors
+from ..db.access import idle_ms
 from ..db.keyspace import thread_stats
 from ..errors import CommandError
 from ..resp.writer import OK
@@ -166,13 +167,15 @@ def _debug_object(c, argv):
     if len(argv) != 3:
         raise CommandError(errors.SYNTAX)
     with _stripe(c, argv[2]):
-        value = c.db.lookup(argv[2])
+        value = c.db.lookup(argv[2], touch=False)
         if value is None:
             raise CommandError(errors.NO_SUCH_KEY)
         enc = encoding_of(value, c.server.config)
         size = len(value) if hasattr(value, "__len__") else 0
-    return (f"Value at:0x0 refcount:1 encoding:{enc} serializedlength:{size} lru:0 "
-            f"lru_seconds_idle:0")
+        word = c.db.access_word(argv[2])
+    # lru_seconds_idle reads the word as an LRU clock whatever the policy, as Redis does
+    return (f"Value at:0x0 refcount:1 encoding:{enc} serializedlength:{size} lru:{word} "
+            f"lru_seconds_idle:{idle_ms(word) // 1000}")
 
 
 def _debug_active_expire(c, argv):

@@ -102,7 +102,11 @@ def cmd_set(c, argv):
         raise CommandError(errors.WRONGTYPE)
     if ("nx" in flags and old is not None) or ("xx" in flags and old is None):
         return old if "get" in flags else None
-    return _store(c, key, value, when, "keepttl" in flags, old if "get" in flags else OK, now)
+    word = db.access_word(key) if old is not None and db.ks.lfu else None
+    result = _store(c, key, value, when, "keepttl" in flags, old if "get" in flags else OK, now)
+    if word is not None and db.access_word(key) is not None:
+        db.set_access_word(key, word)    # the lookup above was the access (LFU), not twice
+    return result
 
 
 def _store(c, key, value, when, keep_ttl, result, now):

@@ -19,6 +19,7 @@ from ..locks.striped import MASK, leaf_lock
 from ..types.member_expiry import EXPIRING
 from .member_expiry import purge_due
 from .blocking import BlockingIndex
+from .access import lfu_new, lfu_touch, lru_clock
 
 _STATS = PerThread(lambda: ThreadCounters())   # thread id -> that thread's counters
 _stats_of = _STATS.slots.get
@@ -48,18 +49,23 @@ def thread_stats():
 
 
 class Database:
-    __slots__ = ("id", "data", "expires", "ks")
+    __slots__ = ("id", "data", "expires", "access", "clock", "ks")
 
     def __init__(self, index, keyspace):
         self.id = index
         # tuples, not lists: see the note on shared containers in docs/architecture.md
         self.data = tuple({} for _ in range(STRIPES))
         self.expires = tuple({} for _ in range(STRIPES))
+        self.access = tuple({} for _ in range(STRIPES))    # key -> LRU / LFU word (access.py)
+        # the LRU clock, None under an LFU policy: one attribute for a touch to read
+        self.clock = keyspace.lru_clock
         self.ks = keyspace
 
     # -- reads ------------------------------------------------------------------------
-    def lookup(self, key):
-        """The live value of key, or None. Deletes the key if it has expired."""
+    def lookup(self, key, touch=True):
+        """The live value of key, or None. Deletes the key if it has expired. An access
+        (touch) unless touch is False: what Redis looks up with LOOKUP_NOTOUCH (TYPE,
+        EXISTS, the TTL family, OBJECT, KEYS / SCAN / RANDOMKEY, the crons)."""
         i = hash(key) & MASK
         data = self.data[i]
         if key not in data:            # not data.get(): see threadstate.peek
@@ -70,12 +76,20 @@ class Database:
             if exp and key in exp and exp[key] <= now_ms() and self._expire_now(i, key):
                 return None
             if value.__class__ in EXPIRING and value.member_expires is not None:
-                return purge_due(self, i, key, value)    # members with a TTL (KeyDB)
+                value = purge_due(self, i, key, value)    # members with a TTL (KeyDB)
+                if value is None:
+                    return None
+        if touch:
+            clock = self.clock
+            if clock is not None:
+                self.access[i][key] = clock
+            else:
+                lfu_touch(self.access[i], key, self.ks.config)
         return value
 
-    def lookup_read(self, key):
+    def lookup_read(self, key, touch=True):
         """lookup() that also counts keyspace hits and misses (read commands)."""
-        value = self.lookup(key)
+        value = self.lookup(key, touch)
         stats = _stats_of(get_ident()) or thread_stats()
         if value is None:
             stats.keyspace_misses += 1
@@ -99,6 +113,7 @@ class Database:
             ks.snapshot.touch_one(i)
         del self.data[i][key]
         del self.expires[i][key]
+        self.access[i].pop(key, None)
         thread_stats().expired_keys += 1
         if ks.watched:
             ks.touch_watched(self.id, key)
@@ -109,6 +124,10 @@ class Database:
 
     # -- writes -----------------------------------------------------------------------
     def set(self, key, value, keep_ttl=False):
+        """Store value under key, new or not; an access. Under LFU an existing key keeps
+        its counter: with keep_ttl the caller changed the value in place after its own
+        lookup (which counted the access), without it this is Redis's setKey, which
+        looks the key up (an access) and keeps the old object's word."""
         i = hash(key) & MASK
         self.data[i][key] = value
         if not keep_ttl:
@@ -116,6 +135,13 @@ class Database:
             if exp:
                 exp.pop(key, None)
         (_stats_of(get_ident()) or thread_stats()).dirty += 1     # _modified(), inlined
+        clock = self.clock
+        if clock is not None:
+            self.access[i][key] = clock
+        elif key not in self.access[i]:
+            self.access[i][key] = lfu_new()
+        elif not keep_ttl:
+            lfu_touch(self.access[i], key, self.ks.config)
         ks = self.ks
         if ks.watched:
             ks.touch_watched(self.id, key)
@@ -126,6 +152,8 @@ class Database:
         """Store a value under a key known not to exist."""
         i = hash(key) & MASK
         self.data[i][key] = value
+        clock = self.clock
+        self.access[i][key] = clock if clock is not None else lfu_new()
         self._modified(key)
         if self.ks.waiting[i]:                  # clients blocked on keys of this stripe
             self.ks.blocking.signal(self, key)
@@ -134,6 +162,7 @@ class Database:
         i = hash(key) & MASK
         if self.data[i].pop(key, None) is None:
             return False
+        self.access[i].pop(key, None)
         exp = self.expires[i]
         if exp:
             exp.pop(key, None)
@@ -159,6 +188,15 @@ class Database:
         self._modified(key)
         return True
 
+    def access_word(self, key):
+        """The LRU / LFU word of key (access.py), None if there is no such key."""
+        acc = self.access[hash(key) & MASK]
+        return acc[key] if key in acc else None
+
+    def set_access_word(self, key, word):
+        """RENAME / MOVE carry a key's word along; RESTORE and loading set one."""
+        self.access[hash(key) & MASK][key] = word
+
     def _modified(self, key):
         (_stats_of(get_ident()) or thread_stats()).dirty += 1
         ks = self.ks
@@ -183,6 +221,8 @@ class Database:
             d.clear()
         for d in self.expires:
             d.clear()
+        for d in self.access:
+            d.clear()
         return removed
 
     def keys_in_stripe(self, i):
@@ -193,6 +233,10 @@ class Keyspace:
     """All databases plus the hooks writes report to (WATCH, events, propagation)."""
 
     def __init__(self, databases=16):
+        self.lru_clock = lru_clock()   # refreshed by the cron at hz (db/access.py)
+        self.lfu = False               # maxmemory-policy is an LFU one (use_lfu)
+        self.config = None             # lfu-log-factor / lfu-decay-time (set at install)
+        self.clock_lock = leaf_lock(11, "access-clock")    # tick() against use_lfu()
         self.dbs = [Database(i, self) for i in range(databases)]
         self.watch_lock = leaf_lock(10, "watch")
         self.watched = {}            # (db id, key) -> set of clients; under watch_lock
@@ -232,6 +276,23 @@ class Keyspace:
                 if dbid is None or wdb == dbid:
                     for client in clients:
                         client.dirty_cas = True
+
+    # -- access words (db/access.py) ------------------------------------------------------
+    def tick(self, clock):
+        """The cron's new LRU clock (seconds modulo 2**24) for every database."""
+        with self.clock_lock:
+            if clock != self.lru_clock:
+                self.lru_clock = clock
+                if not self.lfu:
+                    for db in self.dbs:
+                        db.clock = clock
+
+    def use_lfu(self, lfu):
+        """maxmemory-policy changed: LFU words from now on, or LRU ones."""
+        with self.clock_lock:
+            self.lfu = lfu
+            for db in self.dbs:
+                db.clock = None if lfu else self.lru_clock
 
     # -- hooks ----------------------------------------------------------------------------
     def key_deleted(self, db, key):

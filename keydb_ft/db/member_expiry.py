@@ -107,6 +107,7 @@ def _report(db, i, key, value, removed):
     if value:
         return value
     del db.data[i][key]
+    db.access[i].pop(key, None)
     exp = db.expires[i]
     if exp:
         exp.pop(key, None)
@@ -151,7 +152,7 @@ def _visit(db, i, keys, index):
         if value is None or type(value) not in EXPIRING or value.member_expires is None:
             index.discard(db, i, key)
         else:
-            db.lookup(key)
+            db.lookup(key, touch=False)
 
 
 class MemberExpiryCron:

@@ -21,6 +21,7 @@ from .formaterror import RDBFormatError
 from .rdbformat import Reader
 from .rdbvalue import read_object
 from .rdb_save import MEXP_AUX
+from ..db.access import lfu_new, word_for_restore
 
 
 class LoadedData:
@@ -33,6 +34,7 @@ class LoadedData:
         self.keys_expired = 0
         self.version = 0
         self.member_ttl_keys = []          # (db id, key) with member expiries
+        self.usage = {}                    # (db id, key) -> (idle seconds, LFU freq) read
         self.end = 0                       # offset after the checksum (AOF preamble)
 
     def stripes(self, dbid):
@@ -153,6 +155,7 @@ def parse_rdb(data, ndbs, limits, check_sum=True, preamble=False, progress=None,
     r = Reader(data)
     out.version = r.read_header()
     dbid, expire = 0, None
+    idle = freq = None                  # the IDLE / FREQ opcodes before the next key
     stripes, exps = out.stripes(0)
     last = None
     count = 0
@@ -170,7 +173,9 @@ def parse_rdb(data, ndbs, limits, check_sum=True, preamble=False, progress=None,
                     _put(stripes, exps, key, value, expire)
                     out.keys_loaded += 1
                     last = None
-                expire = None
+                    if idle is not None or freq is not None:
+                        out.usage[dbid, key] = (idle, freq)
+                expire = idle = freq = None
                 count += 1
                 if progress is not None and count & 4095 == 0:
                     progress(r.pos, size)
@@ -181,9 +186,9 @@ def parse_rdb(data, ndbs, limits, check_sum=True, preamble=False, progress=None,
         elif t == C.RDB_OPCODE_EXPIRETIME:
             expire = r.read_seconds_time() * 1000
         elif t == C.RDB_OPCODE_IDLE:
-            r.read_length("idle time")
+            idle = r.read_length("idle time")
         elif t == C.RDB_OPCODE_FREQ:
-            r.read_u8("LFU frequency")
+            freq = r.read_u8("LFU frequency")
         elif t == C.RDB_OPCODE_SELECTDB:
             dbid = r.read_length("db number")
             if dbid >= ndbs:
@@ -235,7 +240,9 @@ def parse_rdb(data, ndbs, limits, check_sum=True, preamble=False, progress=None,
                 _put(stripes, exps, key, value, expire)
                 out.keys_loaded += 1
                 last = (dbid, key, value)
-            expire = None
+                if idle is not None or freq is not None:
+                    out.usage[dbid, key] = (idle, freq)
+            expire = idle = freq = None
             count += 1
             if progress is not None and count & 1023 == 0:
                 progress(r.pos, len(data))
@@ -296,11 +303,18 @@ def install(server, loaded):
     ks = server.keyspace
     for hook in server.flush_hooks:
         hook(ks.dbs)
+    word = lfu_new() if ks.lfu else ks.lru_clock           # loaded keys are new keys
     for db in ks.dbs:
         data, exps = loaded.data[db.id], loaded.expires[db.id]
         db.data = tuple(data) if data is not None else tuple({} for _ in range(STRIPES))
         db.expires = tuple(exps) if exps is not None else tuple({} for _ in range(STRIPES))
+        db.access = tuple(dict.fromkeys(d, word) for d in db.data)
         ks.touch_all_watched(db.id)
+    for (dbid, key), (idle, freq) in loaded.usage.items():
+        usage = word_for_restore(ks.lfu, idle, freq)
+        acc = ks.dbs[dbid].access[hash(key) & MASK]
+        if usage is not None and key in acc:
+            acc[key] = usage
     for dbid, key in loaded.member_ttl_keys:
         index_key(ks.dbs[dbid], key)
 
