@@ -98,8 +98,9 @@ def run_batch(c, requests):
         i = hash(argv[cmd.simple_key]) & STRIPE_MASK
         lock = stripe_locks[i]
         lock.acquire()
-        if key_locks.snapshot is not None:
-            key_locks.snapshot.touch((i,))
+        snapshot = key_locks.snapshot      # read once: the walker clears it when done
+        if snapshot is not None:
+            snapshot.touch((i,))
         dirty = stats.dirty
         c.propagate_as = None
         start = _perf()
@@ -267,8 +268,9 @@ def run(c, cmd, argv, locked=False):
                 i = hash(argv[cmd.simple_key]) & STRIPE_MASK
                 lock = key_locks.stripes[i]
                 lock.acquire()
-                if key_locks.snapshot is not None:
-                    key_locks.snapshot.touch((i,))
+                snapshot = key_locks.snapshot      # read once (run_batch says why)
+                if snapshot is not None:
+                    snapshot.touch((i,))
         elif mode == LOCK_KEYS:
             keys = cmd.keys(argv)
             if keys:

@@ -109,8 +109,9 @@ class Database:
         ks = self.ks
         if ks.is_replica and not ks.replica_expire:
             return True
-        if ks.snapshot is not None:             # a BGSAVE epoch: capture the stripe first
-            ks.snapshot.touch_one(i)
+        snapshot = ks.snapshot                  # read once: the walker clears it when done
+        if snapshot is not None:                # a BGSAVE epoch: capture the stripe first
+            snapshot.touch_one(i)
         del self.data[i][key]
         del self.expires[i][key]
         self.access[i].pop(key, None)

@@ -41,8 +41,11 @@ class KeyLocks:
             with self.global_lock:
                 for i in indexes:
                     locks[i].acquire()
-        if self.snapshot is not None:
-            self.snapshot.touch(indexes)
+        # Read once: the snapshot's walker sets it to None when it is done, and a second
+        # read could then call None.touch with the stripes held, leaking them.
+        snapshot = self.snapshot
+        if snapshot is not None:
+            snapshot.touch(indexes)
 
     def release(self, indexes):
         locks = self.stripes

@@ -80,3 +80,19 @@ def test_peek_matches_dict_get():
     for key in (b"a", b"b", (0, b"k"), (1, b"k")):
         assert peek(d, key) == d.get(key)
         assert peek(d, key, "x") == d.get(key, "x")
+
+
+def test_snapshot_is_read_once_before_use():
+    """A BGSAVE's walker sets `snapshot` to None when it is done, from its own thread. A
+    check-then-call (`if x.snapshot is not None: x.snapshot.touch(...)`) can then call
+    None.touch with stripe locks held and leak them, so every use reads it into a local."""
+    offenders = []
+    for path in sorted(ROOT.rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Attribute)
+                    and node.func.value.attr == "snapshot"):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: "
+                                 f"{ast.unparse(node.func)}(...)")
+    assert not offenders, "read snapshot into a local first:\n" + "\n".join(offenders)
