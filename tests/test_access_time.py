@@ -11,7 +11,7 @@ import redis
 from conftest import RealRedis, ServerProcess, raw_reply
 
 LRU_MAX = (1 << 24) - 1
-from test_persistence import wait_loaded
+from test_persistence import check_rdb, wait_loaded
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def test_idletime_reads_and_resets_like_redis(r, real, policy, diff):
     assert real.object("idletime", "old") in (1000, 1001)
     for c in (r, real):
         c.get("old")
-    assert r.object("idletime", "old") == real.object("idletime", "old") == 0
+    assert r.object("idletime", "old") <= 1 and real.object("idletime", "old") <= 1
     for idle in (300000, 16777215, 16777216, 10 ** 9, 10 ** 12, 2 ** 53, 2 ** 62, 2 ** 63 - 1):
         for c in (r, real):                    # beyond the 24-bit clock, and overflowing
             c.restore("older", 0, payload, idletime=idle, replace=True)
@@ -131,14 +131,14 @@ def test_idletime_reads_and_resets_like_redis(r, real, policy, diff):
 def test_idletime_counts_seconds(r):
     r.set("k", "v")
     r.set("touched", "v")
-    assert r.object("idletime", "k") == 0
+    assert r.object("idletime", "k") <= 1      # the clock may tick in between
     time.sleep(2.2)
     r.touch("touched")
     r.type("k")                                # not an access
     assert 2 <= r.object("idletime", "k") <= 4
-    assert r.object("idletime", "touched") == 0
+    assert r.object("idletime", "touched") <= 1
     r.rename("k", "k2")                        # RENAME reads the key: an access
-    assert r.object("idletime", "k2") == 0
+    assert r.object("idletime", "k2") <= 1
 
 
 def test_every_key_has_an_access_word(r):
@@ -161,9 +161,9 @@ def test_every_key_has_an_access_word(r):
     r.execute_command("SWAPDB", "0", "1")
     r.move("s-copy", 2)
     for key in r.scan_iter():
-        assert r.object("idletime", key) == 0
-    r.select(2)
-    assert r.object("idletime", "s-copy") == 0
+        assert r.object("idletime", key) <= 1
+    db2 = redis.Redis(port=r.connection_pool.connection_kwargs["port"], db=2)
+    assert db2.object("idletime", "s-copy") <= 1
 
 
 def test_idle_times_load_from_a_redis_rdb(tmp_path):
@@ -188,3 +188,36 @@ def test_idle_times_load_from_a_redis_rdb(tmp_path):
         assert c.object("idletime", "fresh") <= 2
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("policy_name", ["allkeys-lru", "volatile-lfu", "noeviction"])
+def test_saved_access_words_load_in_redis(tmp_path, policy_name):
+    """Our RDB carries IDLE (LRU policies) or FREQ (LFU policies) per key, as Redis's
+    does; redis-check-rdb accepts it and redis-server 7.0 loads the same idle times and
+    counters (under noeviction neither is written: loaded keys are new)."""
+    (tmp_path / "k").mkdir()
+    srv = ServerProcess(tmp_path / "k", args=["--maxmemory-policy", policy_name])
+    try:
+        c = srv.client()
+        payload = c.dump(c.set("seed", "v") and "seed")
+        c.restore("idle", 0, payload, idletime=5000, frequency=None)
+        c.restore("freq", 0, payload, frequency=42) if "lfu" in policy_name else None
+        c.set("plain", "v", px=10 ** 9)
+        assert c.save()
+    finally:
+        srv.stop()
+    check_rdb(str(tmp_path / "k" / "dump.rdb"))
+    (tmp_path / "real").mkdir()
+    shutil.copy(tmp_path / "k" / "dump.rdb", tmp_path / "real" / "dump.rdb")
+    real = RealRedis(tmp_path / "real", args=["--maxmemory-policy", policy_name])
+    try:
+        rc = real.client()
+        assert rc.get("plain") == b"v" and rc.pttl("plain") > 0
+        if policy_name == "allkeys-lru":
+            assert 5000 <= rc.object("idletime", "idle") <= 5003
+        elif "lfu" in policy_name:
+            assert rc.object("freq", "freq") == 42
+        else:
+            assert rc.object("idletime", "idle") <= 2
+    finally:
+        real.stop()

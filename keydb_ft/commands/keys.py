@@ -328,7 +328,7 @@ def cmd_object_idletime(c, argv):
         raise CommandError("ERR An LFU maxmemory policy is selected, idle time not tracked. "
                            "Please note that when switching between policies at runtime LRU "
                            "and LFU data will take some time to adjust.")
-    return idle_ms(c.db.access_word(argv[2])) // 1000
+    return idle_ms(c.db.access_word(argv[2]), c.db.ks.lru_clock) // 1000
 
 
 @command("object|refcount", 3, "readonly", acl="keyspace", keys=[ks("RO", 2)],

@@ -148,7 +148,7 @@ def cmd_restore(c, argv):
             c.propagate_as = []
         return OK
     db.add(key, value)
-    word = word_for_restore(db.ks.lfu, idle, freq)
+    word = word_for_restore(db.ks.lfu, idle, freq, db.ks.lru_clock)
     if word is not None:
         db.set_access_word(key, word)
     if ttl:

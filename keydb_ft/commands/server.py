@@ -175,7 +175,7 @@ def _debug_object(c, argv):
         word = c.db.access_word(argv[2])
     # lru_seconds_idle reads the word as an LRU clock whatever the policy, as Redis does
     return (f"Value at:0x0 refcount:1 encoding:{enc} serializedlength:{size} lru:{word} "
-            f"lru_seconds_idle:{idle_ms(word) // 1000}")
+            f"lru_seconds_idle:{idle_ms(word, c.db.ks.lru_clock) // 1000}")
 
 
 def _debug_active_expire(c, argv):

@@ -29,9 +29,9 @@ def lfu_minutes():
     return (int(time.time()) // 60) & 65535
 
 
-def idle_ms(word):
-    """Milliseconds since the access an LRU word records (the clock wraps)."""
-    clock = lru_clock()
+def idle_ms(word, clock):
+    """Milliseconds from the access an LRU word records to clock (Keyspace.lru_clock,
+    the one touches store, so a key just used reads 0; the clock wraps)."""
     if clock >= word:
         return (clock - word) * 1000
     return (clock + (LRU_CLOCK_MAX - word)) * 1000
@@ -63,7 +63,7 @@ def lfu_touch(acc, key, config):
     acc[key] = (lfu_minutes() << 8) | counter
 
 
-def word_for_restore(lfu, idle_seconds, freq):
+def word_for_restore(lfu, idle_seconds, freq, clock):
     """The word of a key restored (RESTORE IDLETIME / FREQ, an RDB's IDLE / FREQ
     opcodes), or None to treat it as new: FREQ counts under LFU, IDLETIME otherwise.
 
@@ -78,7 +78,7 @@ def word_for_restore(lfu, idle_seconds, freq):
     if scaled >= 1 << 63:
         scaled -= 1 << 64
     idle = abs(scaled) // 1000 * (1 if scaled >= 0 else -1)     # C division truncates
-    word = lru_clock() - idle
+    word = clock - idle
     if word < 0:
         word += LRU_CLOCK_MAX
     return word & 0xFFFFFF

@@ -311,7 +311,7 @@ def install(server, loaded):
         db.access = tuple(dict.fromkeys(d, word) for d in db.data)
         ks.touch_all_watched(db.id)
     for (dbid, key), (idle, freq) in loaded.usage.items():
-        usage = word_for_restore(ks.lfu, idle, freq)
+        usage = word_for_restore(ks.lfu, idle, freq, ks.lru_clock)
         acc = ks.dbs[dbid].access[hash(key) & MASK]
         if usage is not None and key in acc:
             acc[key] = usage

@@ -353,11 +353,17 @@ def save_value(w, key, value, opts):
     enc(w, key, value, opts)
 
 
-def save_key(w, key, value, expire_ms, opts):
-    """One key record: [EXPIRETIME_MS] type key value [member-expiry AUX]."""
+def save_key(w, key, value, expire_ms, opts, usage=None):
+    """One key record: [EXPIRETIME_MS] [IDLE | FREQ] type key value [member-expiry AUX];
+    usage is ("lru", idle seconds) or ("lfu", counter) under an eviction policy."""
     if expire_ms is not None:
         w.buf.append(C.RDB_OPCODE_EXPIRETIME_MS)
         w.buf += expire_ms.to_bytes(8, "little", signed=True)
+    if usage is not None:
+        if usage[0] == "lru":
+            w.write_idle(usage[1])
+        else:
+            w.write_freq(usage[1])
     enc = peek(_ENCODERS, type(value))
     if enc is None:
         raise UnsupportedValue(f"no RDB encoder for {type(value).__name__}")

@@ -31,6 +31,7 @@ import threading
 import time
 from itertools import repeat
 
+from ..db.access import idle_ms, lfu_counter
 from ..locks import STRIPES
 from . import rdb_save
 from .crc64 import crc64
@@ -55,7 +56,11 @@ class Snapshot:
         self.dbs = server.keyspace.dbs
         self.initial = [0] * STRIPES
         self.pending = [0] * STRIPES
-        self.captured = [None] * STRIPES       # slot i: {db id: (keys, values, expires)}
+        self.captured = [None] * STRIPES   # slot i: {db id: (keys, values, expires, words)}
+        # what RDB records of each key's access word: idle seconds under the LRU
+        # policies, the LFU counter under the LFU ones, nothing otherwise (as Redis)
+        policy = server.config.maxmemory_policy
+        self.usage = "lfu" if "lfu" in policy else "lru" if "lru" in policy else None
         self.sizes = []                        # [(db id, keys, expires)] at the epoch
         self.keys_total = 0
         self.keys_done = 0
@@ -88,15 +93,21 @@ class Snapshot:
                 if set(map(type, values)) != _BYTES_ONLY:
                     values = [v if type(v) is bytes else _copy(v) for v in values]
                 exps = db.expires[i]
-                slot[db.id] = (list(data), values, dict(exps) if exps else None)
+                keys = list(data)
+                words = None
+                if self.usage is not None:
+                    acc = db.access[i]
+                    words = [acc[k] if k in acc else 0 for k in keys]
+                slot[db.id] = (keys, values, dict(exps) if exps else None, words)
         self.pending[i] &= ~bits
         took = time.perf_counter_ns() - start
         if took > self.max_capture_ns:
             self.max_capture_ns = took
 
     # -- the walker ------------------------------------------------------------------------
-    def take(self, dbid, i):
-        """(key, value, expire) of slot i of database dbid at the epoch (walker thread)."""
+    def take(self, dbid, i, words=False):
+        """(key, value, expire) of slot i of database dbid at the epoch (walker thread),
+        and the key's access word as a fourth item if words (only when self.usage)."""
         bit = 1 << dbid
         if not self.initial[i] & bit:
             return ()
@@ -108,12 +119,13 @@ class Snapshot:
             got = slot.pop(dbid, None) if slot else None
         if got is None:
             return ()
-        keys, values, exps = got
+        keys, values, exps, usage = got
         self.keys_done += len(keys)
-        if not exps:
-            return zip(keys, values, repeat(None))
         # not exps.get: the expiry times were made by the loop threads (threadstate.peek)
-        return zip(keys, values, [exps[k] if k in exps else None for k in keys])
+        expires = [exps[k] if k in exps else None for k in keys] if exps else repeat(None)
+        if words:
+            return zip(keys, values, expires, usage)
+        return zip(keys, values, expires)
 
 
 def begin(server, at_epoch=None):
@@ -193,12 +205,24 @@ def write_rdb(snap, sink, opts, aux, functions=(), chunk=1 << 16):
     w = Writer(opts.compress)
     rdb_save.write_preamble(w, aux, functions)
     save_key = rdb_save.save_key
+    usage = snap.usage
+    decay = snap.server.config.lfu_decay_time
+    clock = snap.server.keyspace.lru_clock
     for dbid, size, expires in snap.sizes:
         w.write_selectdb(dbid)
         w.write_resizedb(size, expires)
         for i in range(STRIPES):
             if snap.aborted:
                 return False
+            if usage is not None:             # an eviction policy: IDLE / FREQ per key
+                for key, value, expire, word in snap.take(dbid, i, True):
+                    save_key(w, key, value, expire, opts,
+                             (usage, idle_ms(word, clock) // 1000 if usage == "lru"
+                              else lfu_counter(word, decay)))
+                if len(w.buf) >= chunk:
+                    sink.write(w.buf)
+                    w.buf = bytearray()
+                continue
             items = snap.take(dbid, i)
             buf = w.buf
             for key, value, expire in items:

@@ -95,9 +95,9 @@ def test_lfu_decay_and_growth(monkeypatch):
 def test_lru_word_wraps_like_the_24_bit_clock(monkeypatch):
     monkeypatch.setattr(access.time, "time", lambda: (1 << 24) + 10)    # clock reads 10
     assert access.lru_clock() == 10
-    assert access.idle_ms(5) == 5000
-    assert access.idle_ms(access.LRU_CLOCK_MAX - 5) == 15000     # accessed before the wrap
-    assert access.word_for_restore(False, 3, None) == 7
-    assert access.word_for_restore(False, 20, None) == 10 - 20 + access.LRU_CLOCK_MAX
-    assert access.word_for_restore(False, None, 7) is None
-    assert access.word_for_restore(True, 3, None) is None       # LFU: IDLETIME is ignored
+    assert access.idle_ms(5, 10) == 5000
+    assert access.idle_ms(access.LRU_CLOCK_MAX - 5, 10) == 15000     # before the wrap
+    assert access.word_for_restore(False, 3, None, 10) == 7
+    assert access.word_for_restore(False, 20, None, 10) == 10 - 20 + access.LRU_CLOCK_MAX
+    assert access.word_for_restore(False, None, 7, 10) is None
+    assert access.word_for_restore(True, 3, None, 10) is None   # LFU: IDLETIME is ignored
