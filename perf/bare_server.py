@@ -1,16 +1,23 @@
 """The yardstick, not the product: a bare-bones free-threaded server that knows PING, SET
 and GET and nothing else -- no command table, no arity or auth checks, no expiry, no
-statistics, no limits, one dict under one lock. bench.py --bare runs it beside keydb-ft
-and redis-server, so the README can say how far the full server is from what a minimal
-Python request loop does on the same machine in the same run.
+statistics, no limits, no check that a request is well formed, one dict under one lock.
+bench.py --bare runs it beside keydb-ft and redis-server, so the README can say how far
+the full server is from what a minimal Python request loop does on the same machine in
+the same run.
 
-Usage: python perf/bare_server.py PORT [THREADS]   (loopback only; stop it with SIGTERM)
+Requests are split by a hiredis Reader per connection (what keydb-ft does for pipelined
+reads, without its verification); --python-parser splits them in Python instead.
+
+Usage: python perf/bare_server.py PORT [THREADS] [--python-parser]
+(loopback only; stop it with SIGTERM)
 """
 
 import select
 import socket
 import sys
 import threading
+
+import hiredis
 
 STORE = {}
 STORE_LOCK = threading.Lock()
@@ -54,11 +61,26 @@ class Loop:
                     del socks[fd], buffers[fd]
                     sock.close()
                     continue
-                buf = buffers[fd] + data
-                replies, used = serve(buf)
-                buffers[fd] = buf[used:]
+                if PYTHON_PARSER:
+                    buf = buffers[fd] + data
+                    replies, used = serve(buf)
+                    buffers[fd] = buf[used:]
+                else:
+                    reader = buffers[fd]
+                    if not reader:
+                        reader = buffers[fd] = hiredis.Reader()   # made by this loop
+                    reader.feed(data)
+                    replies = serve_reader(reader)
                 if replies:
                     sock.sendall(b"".join(replies))
+
+
+def serve_reader(reader):
+    """Run the whole requests the hiredis reader holds: the replies."""
+    replies = []
+    while (argv := reader.gets()) is not False:
+        replies.append(run(argv))
+    return replies
 
 
 def serve(buf):
@@ -80,26 +102,33 @@ def serve(buf):
             argv.append(buf[p:p + size])
             p += size + 2
         pos = p
-        name = argv[0].upper()
-        if name == b"SET":
-            with STORE_LOCK:
-                STORE[argv[1]] = argv[2]
-            replies.append(b"+OK\r\n")
-        elif name == b"GET":
-            value = STORE[argv[1]] if argv[1] in STORE else None
-            replies.append(b"$-1\r\n" if value is None else b"$%d\r\n%s\r\n" % (len(value), value))
-        elif name == b"PING":
-            replies.append(b"+PONG\r\n")
-        elif name == b"CONFIG":                               # redis-benchmark's probe
-            replies.append(b"*0\r\n")
-        else:
-            replies.append(b"-ERR unknown command\r\n")
+        replies.append(run(argv))
     return replies, pos
 
 
+def run(argv):
+    name = argv[0].upper()
+    if name == b"SET":
+        with STORE_LOCK:
+            STORE[argv[1]] = argv[2]
+        return b"+OK\r\n"
+    if name == b"GET":
+        value = STORE[argv[1]] if argv[1] in STORE else None
+        return b"$-1\r\n" if value is None else b"$%d\r\n%s\r\n" % (len(value), value)
+    if name == b"PING":
+        return b"+PONG\r\n"
+    if name == b"CONFIG":                                     # redis-benchmark's probe
+        return b"*0\r\n"
+    return b"-ERR unknown command\r\n"
+
+
+PYTHON_PARSER = "--python-parser" in sys.argv
+
+
 def main():
-    port = int(sys.argv[1])
-    loops = [Loop() for _ in range(int(sys.argv[2]) if len(sys.argv) > 2 else 2)]
+    args = [a for a in sys.argv[1:] if a != "--python-parser"]
+    port = int(args[0])
+    loops = [Loop() for _ in range(int(args[1]) if len(args) > 1 else 2)]
     for loop in loops:
         threading.Thread(target=loop.run, daemon=True).start()
     listener = socket.socket()

@@ -1,7 +1,8 @@
 """redis-benchmark against keydb-ft (1 and 2 threads) and redis-server 7.0, in one run on
 one machine: ops/s and ratios. Usage: python perf/bench.py [--quick] [--types] [--bare]
-[--out FILE]. --bare adds perf/bare_server.py (two threads, SET and GET only): what a
-minimal free-threaded request loop reaches in the same run.
+[--out FILE]. --bare adds perf/bare_server.py (two threads, SET and GET only, requests
+split by hiredis, and again split in Python): what a minimal free-threaded request loop
+reaches in the same run.
 
 Writes a JSON record to perf/results/ and prints a Markdown table for perf/README.md."""
 
@@ -42,13 +43,14 @@ def main():
     n = 30000 if args.quick else 200000
     cases = CORE + (TYPES if args.types else [])
     table = {}
-    kinds = [("keydb", 1), ("keydb", 2), ("redis", 1)] + ([("bare", 2)] if args.bare else [])
+    kinds = [("keydb", 1), ("keydb", 2), ("redis", 1)]
+    kinds += [("bare", 2), ("bare-py", 2)] if args.bare else []
     for kind, threads in kinds:
         server = Server(kind, threads)
         try:
             for pipeline in (1, 16):
                 reqs = n * (4 if pipeline > 1 else 1)
-                suite = CORE if kind == "bare" else cases
+                suite = CORE if kind.startswith("bare") else cases
                 for label, ops in run_suite(server, suite, reqs, pipeline).items():
                     table.setdefault((label, pipeline), {})[server.label] = ops
         finally:
@@ -65,18 +67,18 @@ def main():
 
 
 def print_table(table):
-    bare = any("bare x2" in row for row in table.values())
+    bare = [k for k in ("bare x2", "bare-py x2") if any(k in row for row in table.values())]
     print("| command | -P | keydb-ft x1 | keydb-ft x2 | redis-server | x2/x1 | x2/redis |"
-          + (" bare x2 | bare/redis |" if bare else ""))
-    print("|---|---|---|---|---|---|---|" + ("---|---|" if bare else ""))
+          + "".join(f" {k} | {k.split()[0]}/redis |" for k in bare))
+    print("|---|---|---|---|---|---|---|" + "---|---|" * len(bare))
     for (label, pipeline), row in table.items():
         one, two, red = (row.get("keydb-ft x1", 0), row.get("keydb-ft x2", 0),
                          row.get("redis-server", 0))
         line = (f"| {label} | {pipeline} | {one:,.0f} | {two:,.0f} | {red:,.0f} | "
                 f"{two / one if one else 0:.2f} | {two / red if red else 0:.2f} |")
-        if bare:
-            b = row.get("bare x2", 0)
-            line += f" {b:,.0f} | {b / red if red and b else 0:.2f} |" if b else " | |"
+        for k in bare:
+            b = row.get(k, 0)
+            line += f" {b:,.0f} | {b / red if red else 0:.2f} |" if b else " | |"
         print(line)
 
 

@@ -42,9 +42,9 @@ class Server:
                    "--save", "", "--appendonly", "no", "--dir", self.dir, "--logfile",
                    os.path.join(self.dir, "log")]
             env = None
-        elif kind == "bare":           # perf/bare_server.py: the minimal-loop yardstick
+        elif kind in ("bare", "bare-py"):     # perf/bare_server.py: the minimal-loop yardstick
             cmd = [KEYDB_PYTHON, os.path.join(ROOT, "perf", "bare_server.py"), str(self.port),
-                   str(threads)]
+                   str(threads)] + (["--python-parser"] if kind == "bare-py" else [])
             env = dict(os.environ, PYTHON_GIL="0")
         else:
             cmd = [KEYDB_PYTHON, "-m", "keydb_ft", "--port", str(self.port), "--bind", "127.0.0.1",
@@ -57,8 +57,8 @@ class Server:
 
     @property
     def label(self):
-        if self.kind == "bare":
-            return f"bare x{self.threads}"
+        if self.kind.startswith("bare"):
+            return f"{self.kind} x{self.threads}"
         return "redis-server" if self.kind == "redis" else f"keydb-ft x{self.threads}"
 
     def stop(self):
