@@ -75,7 +75,7 @@ def shared_objects(server):
     # tables of blocked clients (cleared in place)
     objs += list(server.loops) + list(server.key_locks.stripes) + list(ks.waiting)
     for db in ks.dbs:
-        objs += [db, db.data, db.expires]
+        objs += [db, db.data, db.expires, db.access]
     seen = set()
     for cmd in COMMANDS.values():
         for c in [cmd] + list(cmd.subcommands.values()):
