@@ -13,7 +13,7 @@ def main(argv=None):
         return 0
     from .config import ConfigFileError
     from .log import log
-    from .server import Server, banner, install_signals, main_config
+    from .server import Server, banner, handle_signals, install_signals, main_config
     from . import commands  # noqa: F401  (registers every command)
     try:
         cfg = main_config(argv)
@@ -25,7 +25,15 @@ def main(argv=None):
     except OSError as exc:
         sys.stderr.write(f"Fatal error, can't open config file '{argv[0]}': {exc.strerror}\n")
         return 1
+    if cfg.daemonize:
+        from .process import daemonize
+        daemonize()                     # before any thread starts
+        if not cfg.pidfile:
+            cfg.pidfile = "/var/run/redis.pid"   # redis-server's default when daemonized
     log.configure(cfg.loglevel, cfg.logfile)
+    if cfg.disable_thp:
+        from .process import disable_thp
+        disable_thp()
     if cfg.dir:
         try:
             os.chdir(cfg.dir)
@@ -42,8 +50,8 @@ def main(argv=None):
     install_signals(server)
     server.start()
     log.notice("Ready to accept connections tcp")
-    while not server.stopped.wait(0.5):
-        pass
+    while not server.stopped.wait(0.1):
+        handle_signals(server)
     return 0
 
 

@@ -48,14 +48,15 @@ def _parse_int(text, lo, hi):
 
 class Option:
     __slots__ = ("name", "kind", "default", "lo", "hi", "mutable", "choices", "apply",
-                 "aliases", "multi", "attr")
+                 "aliases", "multi", "attr", "check")
 
     def __init__(self, name, kind, default, lo=0, hi=2 ** 63 - 1, mutable=True, choices=(),
-                 apply=None, aliases=(), multi=False):
+                 apply=None, aliases=(), multi=False, check=None):
         self.name, self.kind, self.default = name, kind, default
         self.lo, self.hi, self.mutable, self.choices = lo, hi, mutable, choices
         self.apply, self.aliases, self.multi = apply, aliases, multi
         self.attr = name.replace("-", "_")
+        self.check = check      # string options: callable(text), raises ConfigError
 
     def parse(self, args):
         """Value from the argument words of a config line or CONFIG SET."""
@@ -87,6 +88,8 @@ class Option:
             return t
         if kind == "list":
             return text.split() if len(args) == 1 else list(args)
+        if self.check is not None:
+            self.check(text)
         return text
 
     def show(self, value):
@@ -96,6 +99,66 @@ class Option:
         if self.kind == "list":
             return " ".join(value)
         return str(value)
+
+
+def _check_flags(*allowed):
+    """Space-separated words from allowed (shutdown-on-sigterm: 'save now')."""
+    def check(text):
+        if not text.split() or any(w.lower() not in allowed for w in text.split()):
+            raise ConfigError("argument(s) must be one of the following: " + ", ".join(allowed))
+    return check
+
+
+def _check_oom_values(text):
+    words = text.split()
+    if len(words) != 3:
+        raise ConfigError("wrong number of arguments")
+    for w in words:
+        try:
+            value = int(w)
+        except ValueError:
+            value = None
+        if value is None or not -2000 <= value <= 2000:
+            raise ConfigError("Invalid oom-score-adj-values, elements must be between -2000 "
+                              "and 2000.")
+
+
+def _check_percentiles(text):
+    for w in text.split():
+        try:
+            value = float(w)
+        except ValueError:
+            raise ConfigError("latency-tracking-info-percentiles parameters should be a "
+                              "valid double") from None
+        if not 0.0 <= value <= 100.0:
+            raise ConfigError("latency-tracking-info-percentiles parameters should sit "
+                              "between [0.0,100.0]")
+
+
+# what each proc-title-template variable can expand to, as far as emptiness goes (the
+# template must not expand to nothing but spaces): the title is empty when checking,
+# server-mode is empty standalone, and no unix socket is served
+_TITLE_VARIABLES = {"title": "", "listen-addr": "*:0", "server-mode": "", "port": "0",
+                    "tls-port": "0", "unixsocket": "", "config-file": "-"}
+
+
+def _check_title_template(text):
+    """Redis's sdstemplate rules: {name} is a variable, {{ a literal brace, a '{' without
+    its '}' or an unknown name is an error; the expansion must not be blank."""
+    out, rest, ok = [], text, True
+    while ok and "{" in rest:
+        before, rest = rest.split("{", 1)
+        out.append(before)
+        if rest.startswith("{"):
+            out.append("{")
+            rest = rest[1:]
+            continue
+        name, sep, rest = rest.partition("}")
+        ok = bool(sep) and name in _TITLE_VARIABLES
+        out.append(_TITLE_VARIABLES[name] if ok else "")
+    out.append(rest)
+    if not ok or not "".join(out).strip(" "):
+        raise ConfigError("template format is invalid or contains unknown variables")
 
 
 OPTIONS = [
@@ -118,6 +181,36 @@ OPTIONS = [
     Option("databases", "int", 16, 1, 2 ** 31 - 1, mutable=False),
     Option("always-show-logo", "bool", False, mutable=False),
     Option("set-proc-title", "bool", True, mutable=False),
+    # accepted so redis.conf files load; keydb-ft does not retitle its process
+    Option("proc-title-template", "string", "{title} {listen-addr} {server-mode}",
+           check=_check_title_template),
+    Option("syslog-ident", "string", "redis", mutable=False),
+    Option("syslog-facility", "enum", "local0", mutable=False,
+           choices=("user", "local0", "local1", "local2", "local3", "local4", "local5",
+                    "local6", "local7")),
+    Option("crash-log-enabled", "bool", True),
+    Option("crash-memcheck-enabled", "bool", True),
+    Option("ignore-warnings", "string", ""),
+    Option("enable-module-command", "enum", "no", choices=("yes", "no", "local"), mutable=False),
+    Option("latency-tracking-info-percentiles", "string", "50 99 99.9",
+           check=_check_percentiles),
+    # what SIGINT / SIGTERM do: default, or save / nosave, now, force (Server.shutdown)
+    Option("shutdown-on-sigint", "string", "default",
+           check=_check_flags("default", "save", "nosave", "now", "force")),
+    Option("shutdown-on-sigterm", "string", "default",
+           check=_check_flags("default", "save", "nosave", "now", "force")),
+    Option("shutdown-timeout", "int", 10, 0, 2 ** 31 - 1),
+    # Linux: transparent huge pages off for this process (prctl), and the OOM killer's
+    # score (/proc/self/oom_score_adj), as Redis sets them
+    Option("disable-thp", "bool", True, mutable=False),
+    Option("oom-score-adj", "enum", "no", choices=("no", "yes", "relative", "absolute"),
+           apply="oom"),
+    Option("oom-score-adj-values", "string", "0 200 800", check=_check_oom_values,
+           apply="oom"),
+    # accepted: no jemalloc, and server-threads are the I/O threads
+    Option("jemalloc-bg-thread", "bool", True),
+    Option("io-threads", "int", 1, 1, 128, mutable=False),
+    Option("io-threads-do-reads", "bool", False, mutable=False),
     Option("enable-debug-command", "enum", "no", choices=("yes", "no", "local"), mutable=False),
     Option("enable-protected-configs", "enum", "no", choices=("yes", "no", "local"), mutable=False),
     # threads (keydb)
@@ -209,6 +302,17 @@ OPTIONS = [
     Option("repl-diskless-sync-delay", "int", 5),
     Option("repl-diskless-load", "enum", "disabled", choices=("disabled", "on-empty-db", "swapdb")),
     Option("replica-priority", "int", 100, aliases=("slave-priority",)),
+    Option("repl-disable-tcp-nodelay", "bool", False),
+    Option("repl-diskless-sync-max-replicas", "int", 0, 0, 2 ** 31 - 1),
+    Option("repl-ping-replica-period", "int", 10, 1, 2 ** 31 - 1,
+           aliases=("repl-ping-slave-period",)),
+    Option("replica-ignore-maxmemory", "bool", True, aliases=("slave-ignore-maxmemory",)),
+    Option("replica-announce-ip", "string", "", aliases=("slave-announce-ip",)),
+    Option("replica-announce-port", "int", 0, 0, 65535, aliases=("slave-announce-port",)),
+    Option("replica-announced", "bool", True),
+    Option("replica-ignore-disk-write-errors", "bool", False),
+    Option("propagation-error-behavior", "enum", "ignore",
+           choices=("ignore", "panic", "panic-on-replicas")),
     Option("min-replicas-to-write", "int", 0, aliases=("min-slaves-to-write",)),
     Option("min-replicas-max-lag", "int", 10, aliases=("min-slaves-max-lag",)),
     Option("active-replica", "bool", False, mutable=False),
@@ -222,6 +326,11 @@ OPTIONS = [
     # acl
     Option("aclfile", "string", "", mutable=False),
     Option("acllog-max-len", "int", 128),
+    Option("acl-pubsub-default", "enum", "resetchannels",
+           choices=("allchannels", "resetchannels")),
+    Option("tracking-table-max-keys", "int", 1000000),
+    Option("socket-mark-id", "int", 0, 0, 2 ** 32 - 1),
+    Option("bind-source-addr", "string", ""),
 ]
 
 BY_NAME = {}
@@ -252,10 +361,15 @@ class Config:
         value = opt.parse(args)
         if opt.name == "save" and value:
             _check_save(value)
+        old = getattr(self, opt.attr)
         setattr(self, opt.attr, value)
         hook = self.hooks.get(opt.apply) if opt.apply else None
         if hook is not None:
-            hook(self, opt, value)
+            try:
+                hook(self, opt, value)
+            except ConfigError:
+                setattr(self, opt.attr, old)      # as Redis: a value that failed to apply
+                raise                             # is not kept
         return opt
 
     def matching(self, pattern):

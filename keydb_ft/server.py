@@ -311,14 +311,19 @@ class Server:
             for client in self.client_list():
                 client.loop.post(_check_idle, client, timeout)
 
-    def shutdown(self, save=None):
-        """Stop serving; run the shutdown hooks (final save, AOF flush) first."""
+    def shutdown(self, save=None, force=False):
+        """Stop serving; run the shutdown hooks (final save, AOF flush) first. save:
+        None saves when save points are set; force exits even when a hook fails."""
         if self.shutting_down:
             return True
         self.shutting_down = True
         log.warning("User requested shutdown...")
         for ext in self.extensions:
             if not ext.stop(self, save):
+                if force:
+                    log.warning("Errors trying to shut down the server, exiting anyway "
+                                "(FORCE).")
+                    continue
                 self.shutting_down = False
                 return False
         for sock in self.listeners:
@@ -438,12 +443,29 @@ def banner(server):
 
 
 def install_signals(server):
+    """SIGTERM / SIGINT only note the signal: the handler runs in the main thread between
+    any two of its bytecodes, maybe inside the logger holding its lock, so the logging
+    and the shutdown happen in handle_signals(), called by the main thread's wait loop."""
     def handler(signum, _frame):
-        name = "SIGTERM" if signum == signal.SIGTERM else "SIGINT"
-        log.warning(f"Received {name} scheduling shutdown...")
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        server.signal_received = signum
+    server.signal_received = None
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
+
+
+def handle_signals(server):
+    """Start the shutdown a noted SIGTERM / SIGINT asks for (shutdown-on-sigterm / -sigint:
+    save, nosave, force)."""
+    signum, server.signal_received = server.signal_received, None
+    if signum is None:
+        return
+    name = "SIGTERM" if signum == signal.SIGTERM else "SIGINT"
+    log.warning(f"Received {name} scheduling shutdown...")
+    flags = (server.config.shutdown_on_sigterm if signum == signal.SIGTERM
+             else server.config.shutdown_on_sigint).lower().split()
+    save = True if "save" in flags else False if "nosave" in flags else None
+    threading.Thread(target=server.shutdown, args=(save, "force" in flags),
+                     daemon=True).start()
 
 
 def main_config(argv):

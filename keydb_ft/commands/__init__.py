@@ -21,6 +21,7 @@ def install(server):
 
     from ..config import ConfigError
     from ..log import log
+    from ..process import OomScore
     cfg = server.config
 
     def apply_dir(config, opt, value):
@@ -30,6 +31,15 @@ def install(server):
             raise ConfigError("No such file or directory") from exc
 
     cfg.hooks["dir"] = apply_dir
+
+    oom = OomScore()
+
+    def apply_oom(config, opt, value):
+        if not oom.apply(config):
+            raise ConfigError("Failed to set current oom_score_adj. Check server logs.")
+
+    cfg.hooks["oom"] = apply_oom
+    oom.apply(cfg)
     log.configure(cfg.loglevel, cfg.logfile)
     for installer in INSTALLERS:
         installer(server)

@@ -108,18 +108,21 @@ def cmd_slowlog_help(c, argv):
 @command("shutdown", -1, "admin noscript loading stale no_multi allow_busy", **SERVER)
 def cmd_shutdown(c, argv):
     save = None
+    force = False
     for raw in argv[1:]:
         word = raw.lower()
         if word == b"nosave":
             save = False
         elif word == b"save":
             save = True
-        elif word in (b"now", b"force", b"abort"):
+        elif word == b"force":
+            force = True
+        elif word in (b"now", b"abort"):        # NOW: no replicas to wait for
             if word == b"abort":
                 raise CommandError("ERR No shutdown in progress.")
         else:
             raise CommandError(errors.SYNTAX)
-    if not c.server.shutdown(save):
+    if not c.server.shutdown(save, force):
         raise CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
     c.closing = True
     return NO_REPLY

@@ -1,0 +1,75 @@
+"""Process-level settings Redis applies to itself: daemonize, transparent huge pages
+(disable-thp), the OOM killer's score (oom-score-adj / oom-score-adj-values). Linux
+only, as the rest of the server; failures are logged the way Redis logs them."""
+
+import ctypes
+import os
+import sys
+
+from .log import log
+
+_PR_SET_THP_DISABLE = 41
+_OOM_PATH = "/proc/self/oom_score_adj"
+
+
+def daemonize():
+    """Fork into the background before any thread exists: the parent exits, the child
+    leads a new session with its standard streams on /dev/null (as redis-server)."""
+    if os.fork():
+        os._exit(0)
+    os.setsid()
+    fd = os.open(os.devnull, os.O_RDWR)
+    for stream in (0, 1, 2):
+        os.dup2(fd, stream)
+    if fd > 2:
+        os.close(fd)
+    sys.stdout = sys.stderr = open(os.devnull, "w")
+
+
+def disable_thp():
+    """Transparent huge pages off for this process (disable-thp yes)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    except (OSError, AttributeError) as exc:
+        log.verbose(f"Failed to disable transparent huge pages: {exc}")
+
+
+class OomScore:
+    """oom-score-adj: no (leave the score alone, or put back the one found at the first
+    change), yes / absolute (the master's value of oom-score-adj-values), relative (that
+    value added to the score found at the first change); clamped to -1000..1000."""
+
+    def __init__(self):
+        self.base = None            # the score before keydb-ft first changed it
+
+    def apply(self, config):
+        """Write the score config asks for; False (after logging) if it cannot."""
+        mode = config.oom_score_adj
+        if mode != "no":
+            if self.base is None:
+                self.base = self._read()
+            value = int(config.oom_score_adj_values.split()[0])      # the master's class
+            if mode == "relative":
+                value += self.base
+            value = max(-1000, min(1000, value))
+        elif self.base is not None:
+            value, self.base = self.base, None
+        else:
+            return True
+        try:
+            with open(_OOM_PATH, "w") as fh:
+                fh.write(f"{value}\n")
+        except OSError as exc:
+            log.warning(f"Unable to write oom_score_adj: {exc.strerror}")
+            return False
+        return True
+
+    @staticmethod
+    def _read():
+        try:
+            with open(_OOM_PATH) as fh:
+                return int(fh.read().strip())
+        except (OSError, ValueError):
+            return 0

@@ -1,0 +1,159 @@
+"""What a redis.conf sets about the process itself: Debian's stock redis.conf loads as it
+is, daemonize, the OOM score, what SIGTERM does (shutdown-on-sigterm), SHUTDOWN FORCE,
+and the options keydb-ft accepts for compatibility read and refuse as redis-server's."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import redis
+
+from conftest import ROOT, ServerProcess, free_port, same
+
+STOCK_CONF = "/etc/redis/redis.conf"
+ACCEPTED = ["disable-thp", "jemalloc-bg-thread", "oom-score-adj", "oom-score-adj-values",
+            "proc-title-template", "repl-disable-tcp-nodelay", "repl-diskless-sync-max-replicas",
+            "io-threads", "io-threads-do-reads", "shutdown-timeout", "shutdown-on-sigint",
+            "shutdown-on-sigterm", "crash-log-enabled", "crash-memcheck-enabled", "syslog-ident",
+            "syslog-facility", "latency-tracking-info-percentiles", "ignore-warnings",
+            "enable-module-command", "replica-ignore-maxmemory", "slave-ignore-maxmemory",
+            "repl-ping-replica-period", "repl-ping-slave-period", "replica-announce-ip",
+            "replica-announce-port", "replica-announced", "tracking-table-max-keys",
+            "acl-pubsub-default", "propagation-error-behavior",
+            "replica-ignore-disk-write-errors", "socket-mark-id", "bind-source-addr"]
+
+
+def test_stock_debian_redis_conf_loads(tmp_path):
+    if not os.path.exists(STOCK_CONF):
+        pytest.skip("redis-server's package config is not installed")
+    with open(STOCK_CONF) as fh:
+        text = fh.read()
+    srv = ServerProcess(tmp_path, config_text=text,
+                        args=["--daemonize", "no", "--pidfile", "", "--oom-score-adj", "no"])
+    try:
+        c = srv.client()
+        assert c.ping()
+        assert c.config_get("proc-title-template")["proc-title-template"] == \
+            "{title} {listen-addr} {server-mode}"
+        assert c.config_get("oom-score-adj-values")["oom-score-adj-values"] == "0 200 800"
+    finally:
+        srv.stop()
+
+
+def test_accepted_options_read_and_refuse_like_redis(r, real):
+    for name in ACCEPTED:
+        ours, theirs = same(r, real, "CONFIG", "GET", name)
+        assert ours == theirs, name
+    for args in [("oom-score-adj", "maybe"), ("oom-score-adj-values", "1 2"),
+                 ("oom-score-adj-values", "1 2 3000"),
+                 ("oom-score-adj-values", "1 2 x"), ("proc-title-template", "{bad}"),
+                 ("proc-title-template", "{title}"), ("proc-title-template", "x{"),
+                 ("proc-title-template", "{}"), ("shutdown-on-sigint", "bogus"),
+                 ("latency-tracking-info-percentiles", "50 200"), ("io-threads", "2"),
+                 ("repl-diskless-sync-max-replicas", "-1"), ("acl-pubsub-default", "x"),
+                 ("replica-announce-port", "70000"), ("syslog-ident", "x")]:
+        ours, theirs = same(r, real, "CONFIG", "SET", *args)
+        assert ours == theirs, args
+    for args in [("shutdown-on-sigint", "save now"), ("proc-title-template", "{title} {port}"),
+                 ("proc-title-template", "{listen-addr}"), ("proc-title-template", "{{title}}"),
+                 ("latency-tracking-info-percentiles", "50 99.99"),
+                 ("replica-announce-ip", "10.0.0.1")]:
+        ours, theirs = same(r, real, "CONFIG", "SET", *args)
+        assert ours == theirs == b"OK", args
+        ours, theirs = same(r, real, "CONFIG", "GET", args[0])
+        assert ours == theirs, args
+    for c in (r, real):      # back to the defaults the session's other tests expect
+        c.config_set("shutdown-on-sigint", "default")
+        c.config_set("proc-title-template", "{title} {listen-addr} {server-mode}")
+        c.config_set("latency-tracking-info-percentiles", "50 99 99.9")
+        c.config_set("replica-announce-ip", "")
+
+
+def _oom(pid):
+    with open(f"/proc/{pid}/oom_score_adj") as fh:
+        return int(fh.read())
+
+
+def test_oom_score_adj(tmp_path):
+    srv = ServerProcess(tmp_path, args=["--oom-score-adj", "absolute",
+                                        "--oom-score-adj-values", "300 400 500"])
+    try:
+        c = srv.client()
+        assert _oom(srv.proc.pid) == 300
+        c.config_set("oom-score-adj-values", "250 400 500")
+        assert _oom(srv.proc.pid) == 250
+        c.config_set("oom-score-adj", "relative")     # added to the score found first
+        assert _oom(srv.proc.pid) == 250 + 0
+        c.config_set("oom-score-adj", "no")          # the score it found comes back
+        assert _oom(srv.proc.pid) == 0
+        with pytest.raises(redis.ResponseError, match="wrong number of arguments"):
+            c.config_set("oom-score-adj-values", "1 2")
+        assert c.config_get("oom-score-adj-values")["oom-score-adj-values"] == "250 400 500"
+    finally:
+        srv.stop()
+
+
+@pytest.mark.parametrize("flags, saved", [("nosave", False), ("default", True),
+                                          ("save", True)])
+def test_sigterm_follows_shutdown_on_sigterm(tmp_path, flags, saved):
+    srv = ServerProcess(tmp_path, args=["--save", "3600 1" if flags != "save" else "",
+                                        "--shutdown-on-sigterm", flags])
+    c = srv.client()
+    c.set("k", "v")
+    srv.proc.send_signal(signal.SIGTERM)
+    assert srv.proc.wait(30) == 0
+    assert os.path.exists(tmp_path / "dump.rdb") == saved
+
+
+def test_shutdown_force_exits_when_the_save_fails(tmp_path):
+    srv = ServerProcess(tmp_path, args=["--save", "3600 1"])
+    try:
+        c = srv.client()
+        c.set("k", "v")
+        c.config_set("dbfilename", "no-such-dir/dump.rdb")
+        with pytest.raises(redis.ResponseError, match="Errors trying to SHUTDOWN"):
+            c.shutdown()
+        assert c.ping()                              # still serving
+        with pytest.raises(redis.ConnectionError):
+            c.execute_command("SHUTDOWN", "FORCE")
+        assert srv.proc.wait(30) == 0
+    finally:
+        srv.stop()
+
+
+def test_daemonize(tmp_path):
+    port = free_port()
+    pidfile = tmp_path / "server.pid"
+    env = dict(os.environ, PYTHON_GIL="0", PYTHONPATH=ROOT)
+    launcher = subprocess.run(
+        [sys.executable, "-m", "keydb_ft", "--port", str(port), "--bind", "127.0.0.1",
+         "--daemonize", "yes", "--pidfile", str(pidfile), "--dir", str(tmp_path),
+         "--logfile", str(tmp_path / "log"), "--save", ""], env=env, timeout=60)
+    assert launcher.returncode == 0                  # the parent returns at once
+    deadline = time.monotonic() + 30
+    while not pidfile.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pid = int(pidfile.read_text())
+    try:
+        c = redis.Redis(port=port)
+        for _ in range(300):
+            try:
+                assert c.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.1)
+        assert c.info("server")["process_id"] == pid
+        assert os.getsid(pid) == pid                 # its own session, no terminal
+        c.shutdown(nosave=True)                      # redis-py takes the closed connection
+        for _ in range(300):
+            if not os.path.exists(f"/proc/{pid}"):
+                break
+            time.sleep(0.1)
+        assert not os.path.exists(f"/proc/{pid}")
+        assert not pidfile.exists()                  # removed on the way out
+    finally:
+        if os.path.exists(f"/proc/{pid}"):
+            os.kill(pid, signal.SIGKILL)
