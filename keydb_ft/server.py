@@ -51,6 +51,7 @@ class Server:
         self.shutting_down = False
         self.stopped = threading.Event()
         self.used_memory = 0
+        self.startup_memory = 0
         self.peak_memory = 0
         self.ops_history = []          # (monotonic, total commands) samples from cron
         self.pause_until = 0          # an int: small ints are immortal, read per command
@@ -262,6 +263,7 @@ class Server:
 
     def start(self):
         cfg = self.config
+        self.startup_memory = self.used_memory = _rss()    # MEMORY STATS startup.allocated
         cpus = _affinity_plan(cfg.server_thread_affinity, cfg.server_threads)
         self.loops = [EventLoop(self, i, cpus[i] if cpus else None)
                       for i in range(cfg.server_threads)]
