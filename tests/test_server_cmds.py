@@ -39,6 +39,9 @@ def test_client_commands(server, r, real):
     for case in [("CLIENT", "SETNAME", "has space"), ("CLIENT", "SETNAME", "ok-name"),
                  ("CLIENT", "GETNAME"), ("CLIENT", "KILL", "1.2.3.4:5"),
                  ("CLIENT", "KILL", "ID", "abc"), ("CLIENT", "KILL", "TYPE", "bogus"),
+                 ("CLIENT", "KILL", "MAXAGE", "10"), ("CLIENT", "KILL", "USER", "nobody"),
+                 ("CLIENT", "KILL", "USER", "default\x00x"),
+                 ("CLIENT", "KILL", "USER", "default", "ID", "999999"),
                  ("CLIENT", "LIST", "TYPE", "bogus"), ("CLIENT", "REPLY", "MAYBE"),
                  ("CLIENT", "NO-EVICT", "maybe"), ("CLIENT", "PAUSE", "abc"),
                  ("CLIENT", "NOSUCH")]:

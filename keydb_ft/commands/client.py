@@ -1,10 +1,9 @@
 """CLIENT subcommands. Clients of other loops are read for LIST/INFO (single attribute
 reads) and closed through their own loop's mailbox, never touched directly."""
 
-import time
 
 from .. import errors
-from ..errors import CommandError
+from ..errors import CommandError, c_string
 from ..resp.writer import OK, Verbatim
 from .args import to_int
 from .connection import check_client_name
@@ -130,14 +129,14 @@ def cmd_client_kill(c, argv):
         elif word == b"laddr":
             filters.append(lambda x, a=text: x.laddr == a)
         elif word == b"user":
+            if text != "default":            # the only user there is (no ACL users yet)
+                raise CommandError("ERR No such user "
+                                   f"'{c_string(raw).decode('utf-8', 'replace')}'")
             filters.append(lambda x, u=text: x.user == u)
         elif word == b"skipme":
             if raw.lower() not in (b"yes", b"no"):
                 raise CommandError(errors.SYNTAX)
             skipme = raw.lower() == b"yes"
-        elif word == b"maxage":
-            age = to_int(raw)
-            filters.append(lambda x, a=age: time.time() - x.created >= a)
         else:
             raise CommandError(errors.SYNTAX)
         i += 2
