@@ -221,3 +221,58 @@ def test_saved_access_words_load_in_redis(tmp_path, policy_name):
             assert rc.object("idletime", "idle") <= 2
     finally:
         real.stop()
+
+
+@pytest.mark.parametrize("policy_name", ["allkeys-lfu", "allkeys-lru"])
+def test_access_words_under_concurrent_writers_and_bgsave(tmp_path, policy_name):
+    """Eight clients across the loops INCR shared counters, SET / DEL and read keys while
+    BGSAVE runs and the policy flips between LRU and LFU: totals are exact, every key
+    answers OBJECT with a sane value, and the saved file loads in redis-server."""
+    import threading
+    srv = ServerProcess(tmp_path, args=["--maxmemory-policy", policy_name])
+    try:
+        c = srv.client()
+        errors = []
+
+        def work(t):
+            cl = srv.client()
+            try:
+                for i in range(400):
+                    cl.incr(f"counter:{i % 8}")
+                    cl.set(f"t{t}:{i}", "v")
+                    cl.get(f"t{(t + 1) % 8}:{i}")
+                    if i % 3 == 0:
+                        cl.delete(f"t{t}:{i - 1}")
+            except Exception as exc:       # reported below
+                errors.append(exc)
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+        for th in threads:
+            th.start()
+        for flip in range(6):
+            try:
+                c.bgsave()
+            except redis.ResponseError as exc:       # the previous one still runs
+                assert "already in progress" in str(exc)
+            c.config_set("maxmemory-policy", "allkeys-lru" if flip % 2 else "allkeys-lfu")
+            time.sleep(0.05)
+        for th in threads:
+            th.join()
+        assert not errors
+        assert sum(int(c.get(f"counter:{i}")) for i in range(8)) == 8 * 400
+        c.config_set("maxmemory-policy", policy_name)
+        for key in c.scan_iter(count=1000):
+            if "lfu" in policy_name:
+                assert 0 <= c.object("freq", key) <= 255
+            else:
+                assert 0 <= c.object("idletime", key) < LRU_MAX
+        for _ in range(200):
+            if c.info("persistence")["rdb_bgsave_in_progress"] == 0:
+                break
+            time.sleep(0.05)
+        assert c.save()
+    finally:
+        srv.stop()
+    problems = [line for line in srv.log_text().splitlines()
+                if "Unexpected error" in line or "LockOrderError" in line]
+    assert not problems, problems
+    check_rdb(str(tmp_path / "dump.rdb"))
