@@ -282,9 +282,9 @@ OPTIONS = [
     Option("stream-node-max-entries", "int", 100),
     Option("activerehashing", "bool", True),
     # monitoring
-    Option("slowlog-log-slower-than", "int", 10000, -1, 2 ** 63 - 1),
+    Option("slowlog-log-slower-than", "int", 10000, -1, 2 ** 63 - 1, apply="slow"),
     Option("slowlog-max-len", "int", 128, 0, 2 ** 63 - 1),
-    Option("latency-monitor-threshold", "int", 0),
+    Option("latency-monitor-threshold", "int", 0, apply="slow"),
     Option("latency-tracking", "bool", True),
     Option("notify-keyspace-events", "string", "", apply="notify"),
     # scripting

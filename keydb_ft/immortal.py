@@ -125,6 +125,13 @@ def class_attributes():
     return objs
 
 
+def keep(obj):
+    """Mark one more object immortal after start-up (a value every loop will load per
+    command, replaced only by CONFIG SET): it is never freed."""
+    if supported() and ctypes.c_uint32.from_address(id(obj) + _LOCAL).value != _IMMORTAL_LOCAL:
+        _mark(obj)
+
+
 def immortalize(server):
     """Mark the shared objects immortal; returns how many (0 when not supported)."""
     if not supported():

@@ -26,6 +26,8 @@ from .locks import KeyLocks
 from .locks.striped import leaf_lock
 from .log import log
 from .gcpolicy import GcPolicy
+from .latency import LatencyMonitor
+from . import immortal
 from .slowlog import SlowLog
 from .stats import LoopStats
 
@@ -52,6 +54,8 @@ class Server:
         self.stopped = threading.Event()
         self.used_memory = 0
         self.startup_memory = 0
+        self.latency = LatencyMonitor()        # LATENCY's events (latency.py)
+        self.slow_floor = 10000                # see update_slow_floor()
         self.peak_memory = 0
         self.ops_history = []          # (monotonic, total commands) samples from cron
         self.pause_until = 0          # an int: small ints are immortal, read per command
@@ -154,6 +158,19 @@ class Server:
     @property
     def slowlog_threshold(self):
         return self.config.slowlog_log_slower_than
+
+    def update_slow_floor(self):
+        """The shortest command time (us) the slowlog or the latency monitor records: the
+        dispatcher compares each command's time with this one number (_slow does the
+        rest). Immortal, as every loop loads it per command."""
+        cfg = self.config
+        floors = [cfg.slowlog_log_slower_than] if cfg.slowlog_log_slower_than >= 0 else []
+        if cfg.latency_monitor_threshold > 0:
+            floors.append(cfg.latency_monitor_threshold * 1000)
+        floor = min(floors) if floors else 1 << 62
+        if cfg.shared_objects_immortal:
+            immortal.keep(floor)
+        self.slow_floor = floor
 
     def all_stats(self):
         return [loop.stats for loop in self.loops] + [self.cron_stats]

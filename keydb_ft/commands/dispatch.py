@@ -68,7 +68,6 @@ def run_batch(c, requests):
     ks = server.keyspace
     key_locks = server.key_locks
     stripe_locks = key_locks.stripes
-    config = server.config
     out = c.out
     ran = 0
     fast = _client_plain(c)
@@ -133,11 +132,24 @@ def run_batch(c, requests):
         if type(result) is Error:
             row[3] += 1
             _count_error(stats, result)
-        if elapsed >= config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
-            server.slowlog.add(c, argv, elapsed)
+        if elapsed >= server.slow_floor:
+            _slow(c, server, cmd, argv, elapsed)
         if server.monitors and not cmd.skip_monitor:
             server.feed_monitors(c, argv)
     return ran
+
+
+def _slow(c, server, cmd, argv, elapsed):
+    """A command that took at least server.slow_floor us: the slowlog and the latency
+    monitor ("fast-command" for commands flagged fast, else "command"), each by its own
+    threshold."""
+    cfg = server.config
+    if elapsed >= cfg.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
+        server.slowlog.add(c, argv, elapsed)
+    threshold = cfg.latency_monitor_threshold
+    if threshold and elapsed // 1000 >= threshold:
+        server.latency.add("fast-command" if "fast" in cmd.flags else "command",
+                           elapsed // 1000)
 
 
 def _client_plain(c):
@@ -314,8 +326,8 @@ def run(c, cmd, argv, locked=False):
     if type(result) is Error:
         row[3] += 1
         _count_error(stats, result)
-    if elapsed >= server.config.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
-        server.slowlog.add(c, argv, elapsed)
+    if elapsed >= server.slow_floor:
+        _slow(c, server, cmd, argv, elapsed)
     if server.monitors and not cmd.skip_monitor:
         server.feed_monitors(c, argv)
     return result

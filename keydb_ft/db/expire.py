@@ -13,7 +13,8 @@ def active_expire_cycle(server):
         return
     cfg = server.config
     budget = (1.0 / server.hz()) * (0.25 + 0.05 * (cfg.active_expire_effort - 1))
-    deadline = time.monotonic() + budget
+    began = time.monotonic()
+    deadline = began + budget
     dbs = server.keyspace.dbs
     locks = server.key_locks.stripes
     cursor = server.expire_cursor
@@ -32,3 +33,8 @@ def active_expire_cycle(server):
         if time.monotonic() > deadline:
             break
     server.expire_cursor = cursor
+    threshold = cfg.latency_monitor_threshold
+    if threshold:
+        ms = int((time.monotonic() - began) * 1000)
+        if ms >= threshold:
+            server.latency.add("expire-cycle", ms)
