@@ -285,7 +285,7 @@ OPTIONS = [
     Option("slowlog-log-slower-than", "int", 10000, -1, 2 ** 63 - 1, apply="slow"),
     Option("slowlog-max-len", "int", 128, 0, 2 ** 63 - 1),
     Option("latency-monitor-threshold", "int", 0, apply="slow"),
-    Option("latency-tracking", "bool", True),
+    Option("latency-tracking", "bool", True, apply="tracking"),
     Option("notify-keyspace-events", "string", "", apply="notify"),
     # scripting
     Option("lua-time-limit", "int", 5000, aliases=("busy-reply-threshold",)),

@@ -126,3 +126,52 @@ def _render(values, labels, low, high):
         lines.append("".join(label[depth] if len(label) > depth else " " for label in labels))
         depth += 1
     return "".join(line + "\n" for line in lines)
+
+
+# -- latency-tracking: per-command duration histograms (LATENCY HISTOGRAM, INFO
+# latencystats). Loops count each command's time in whole us (stats.new_row); these turn
+# the counts into what Redis's HdrHistogram (1 ns unit, 2 significant figures, fed the
+# time in ns) reports for the same durations.
+
+def _highest_equivalent(ns):
+    """The largest value HdrHistogram counts together with ns (2 significant figures)."""
+    if ns < 256:
+        return ns
+    size = 1 << (ns.bit_length() - 8)
+    return ns - ns % size + size - 1
+
+
+def cumulative_histogram(durations):
+    """{us: count} -> [(us, count of commands that took at most that long)] at Redis's
+    steps (1024 ns doubling, each labelled with its highest equivalent value in us),
+    only the steps where the count grew."""
+    items = sorted(durations.items())
+    total = sum(durations.values())
+    out, seen, i, k = [], 0, 0, 10
+    while seen < total:
+        limit = _highest_equivalent(1 << k)
+        before = seen
+        while i < len(items) and items[i][0] * 1000 <= limit:
+            seen += items[i][1]
+            i += 1
+        if seen > before:
+            out.append((limit // 1000, seen))
+        k += 1
+    return out
+
+
+def percentile_us(durations, percentile):
+    """HdrHistogram's value at the percentile, in us (INFO latencystats)."""
+    total = sum(durations.values())
+    want = max(int(min(percentile, 100.0) / 100.0 * total + 0.5), 1)
+    seen = 0
+    for us, count in sorted(durations.items()):
+        seen += count
+        if seen >= want:
+            return _highest_equivalent(us * 1000) / 1000.0
+    return 0.0
+
+
+def percentile_label(value):
+    """p50, p99.9: Redis prints the configured percentiles in their shortest form."""
+    return f"p{int(value)}" if value == int(value) else f"p{value!r}"

@@ -56,6 +56,7 @@ class Server:
         self.startup_memory = 0
         self.latency = LatencyMonitor()        # LATENCY's events (latency.py)
         self.slow_floor = 10000                # see update_slow_floor()
+        self.latency_tracking = config.latency_tracking   # per-command histograms
         self.peak_memory = 0
         self.ops_history = []          # (monotonic, total commands) samples from cron
         self.pause_until = 0          # an int: small ints are immortal, read per command

@@ -11,7 +11,10 @@ class LoopStats(ThreadCounters):
 
     def __init__(self):
         super().__init__()
-        self.commands = {}        # Command -> [calls, usec, rejected, failed]
+        # Command -> [calls, usec, rejected, failed, durations under 64 us (a list by
+        # us), longer ones (a dict us -> count)]: see new_row(); the last two are
+        # latency-tracking's histogram
+        self.commands = {}
         self.errors = {}          # error code -> count
         self.total_commands = 0
         self.connections = 0
@@ -33,6 +36,27 @@ class LoopStats(ThreadCounters):
 
 def merged(all_stats, field):
     return sum(getattr(s, field) for s in all_stats)
+
+
+SHORT_US = 64
+
+
+def new_row():
+    return [0, 0, 0, 0, [0] * SHORT_US, {}]
+
+
+def merged_durations(all_stats):
+    """Command -> {us: count} over every loop (latency-tracking)."""
+    total = {}
+    for s in all_stats:
+        for cmd, row in list(s.commands.items()):
+            acc = total.setdefault(cmd, {})
+            for us, n in enumerate(list(row[4])):
+                if n:
+                    acc[us] = acc.get(us, 0) + n
+            for us, n in list(row[5].items()):
+                acc[us] = acc.get(us, 0) + n
+    return {cmd: acc for cmd, acc in total.items() if acc}
 
 
 def merged_commands(all_stats):

@@ -83,3 +83,36 @@ def test_slowlog_still_follows_its_own_threshold(r, monitor):
     finally:
         r.config_set("slowlog-log-slower-than", "10000")
         r.slowlog_reset()
+
+
+@pytest.fixture
+def fresh_stats(r, real):
+    for c in (r, real):
+        c.config_resetstat()
+    yield
+    for c in (r, real):
+        c.config_set("latency-tracking", "yes")
+
+
+def test_histogram_matches_redis_for_the_same_durations(r, real, fresh_stats):
+    for _ in range(3):
+        _sleep_both(r, real, 0.003)                 # 3 ms: HdrHistogram's 4227 us step
+    ours, theirs = same(r, real, "LATENCY", "HISTOGRAM", "debug")
+    assert ours == theirs
+    hist = raw_reply(r, "LATENCY", "HISTOGRAM", "debug", "nosuch", "config")
+    assert list(hist) == [b"debug", b"config|resetstat"]
+    assert hist[b"debug"] == {b"calls": 3, b"histogram_usec": {4227: 3}}
+    assert same(r, real, "LATENCY", "HISTOGRAM", "nosuch") == ({}, {})
+    line = r.info("latencystats")["latency_percentiles_usec_debug"]
+    assert set(line) == {"p50", "p99", "p99.9"} and 3000 < line["p50"] <= 4227
+
+
+def test_latency_tracking_off(r, real, fresh_stats):
+    for c in (r, real):
+        c.config_set("latency-tracking", "no")
+        c.config_resetstat()
+    r.get("k")
+    real.get("k")
+    assert same(r, real, "LATENCY", "HISTOGRAM") == ({}, {})
+    assert r.info("latencystats") == real.info("latencystats") == {}
+    assert "latency_percentiles_usec_get" not in r.info("everything")

@@ -41,6 +41,8 @@ def install(server):
     cfg.hooks["oom"] = apply_oom
     oom.apply(cfg)
     cfg.hooks["slow"] = lambda config, opt, value: server.update_slow_floor()
+    cfg.hooks["tracking"] = lambda config, opt, value: setattr(server, "latency_tracking",
+                                                               value)
     server.update_slow_floor()
     log.configure(cfg.loglevel, cfg.logfile)
     for installer in INSTALLERS:

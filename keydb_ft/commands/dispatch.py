@@ -13,6 +13,7 @@ from ..log import log
 from ..threadstate import peek
 from ..resp.writer import ENCODERS, OK, Error
 from ..locks.striped import MASK as STRIPE_MASK
+from ..stats import SHORT_US, new_row
 from .registry import COMMANDS, LOCK_ALL, LOCK_KEYS, LOCK_ONE_KEY
 
 _NAMES = {}      # raw command name as sent (any case) -> Command; filled lazily
@@ -69,6 +70,7 @@ def run_batch(c, requests):
     key_locks = server.key_locks
     stripe_locks = key_locks.stripes
     out = c.out
+    tracking = server.latency_tracking
     ran = 0
     fast = _client_plain(c)
     for argv in requests:
@@ -125,9 +127,14 @@ def run_batch(c, requests):
         elapsed = (_perf() - start) // 1000
         row = rows.get(cmd)
         if row is None:
-            row = rows[cmd] = [0, 0, 0, 0]
+            row = rows[cmd] = new_row()
         row[0] += 1
         row[1] += elapsed
+        if tracking:                         # latency-tracking: the command's histogram
+            if elapsed < SHORT_US:
+                row[4][elapsed] += 1
+            else:
+                _track_long(row, elapsed)
         stats.total_commands += 1
         if type(result) is Error:
             row[3] += 1
@@ -137,6 +144,11 @@ def run_batch(c, requests):
         if server.monitors and not cmd.skip_monitor:
             server.feed_monitors(c, argv)
     return ran
+
+
+def _track_long(row, elapsed):
+    long = row[5]                            # the loop's own dict (threadstate.peek)
+    long[elapsed] = long[elapsed] + 1 if elapsed in long else 1
 
 
 def _slow(c, server, cmd, argv, elapsed):
@@ -319,9 +331,14 @@ def run(c, cmd, argv, locked=False):
     rows = stats.commands
     row = rows.get(cmd)
     if row is None:
-        row = rows[cmd] = [0, 0, 0, 0]
+        row = rows[cmd] = new_row()
     row[0] += 1
     row[1] += elapsed
+    if server.latency_tracking:
+        if elapsed < SHORT_US:
+            row[4][elapsed] += 1
+        else:
+            _track_long(row, elapsed)
     stats.total_commands += 1
     if type(result) is Error:
         row[3] += 1
@@ -347,7 +364,7 @@ def _reject(c, stats, cmd, text, argv):
     if cmd is not None:
         row = stats.commands.get(cmd)
         if row is None:
-            row = stats.commands[cmd] = [0, 0, 0, 0]
+            row = stats.commands[cmd] = new_row()
         row[2] += 1
     c.write_error(text)
     _count_error(stats, text)

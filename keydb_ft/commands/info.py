@@ -9,14 +9,15 @@ import time
 
 from .. import REDIS_VERSION, __version__
 from ..resp.writer import Verbatim
-from ..stats import merged, merged_commands, merged_errors
+from ..latency import percentile_label, percentile_us
+from ..stats import merged, merged_commands, merged_durations, merged_errors
 from .registry import command
 from ..threadstate import peek
 
 DEFAULT = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu",
            "modules", "errorstats", "cluster", "keyspace", "keydb")
 ALL = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules",
-       "commandstats", "errorstats", "cluster", "keyspace", "keydb", "threads")
+       "commandstats", "errorstats", "latencystats", "cluster", "keyspace", "keydb", "threads")
 
 
 def section_server(server):
@@ -131,6 +132,19 @@ def section_commandstats(server):
     return out
 
 
+def section_latencystats(server):
+    if not server.latency_tracking:
+        return []
+    wanted = [float(w) for w in server.config.latency_tracking_info_percentiles.split()]
+    out = []
+    for cmd, durations in sorted(merged_durations(server.all_stats()).items(),
+                                 key=lambda r: r[0].fullname):
+        values = ",".join(f"{percentile_label(p)}={percentile_us(durations, p):.3f}"
+                          for p in wanted)
+        out.append((f"latency_percentiles_usec_{cmd.fullname}", values))
+    return out
+
+
 def section_errorstats(server):
     return [(f"errorstat_{code}", f"count={n}")
             for code, n in sorted(merged_errors(server.all_stats()).items())]
@@ -195,6 +209,7 @@ SECTIONS = {
     "persistence": section_persistence, "stats": section_stats,
     "replication": section_replication, "cpu": section_cpu, "modules": lambda s: [],
     "commandstats": section_commandstats, "errorstats": section_errorstats,
+    "latencystats": section_latencystats,
     "cluster": section_cluster, "keyspace": section_keyspace, "threads": section_threads,
     "keydb": section_keydb,
 }

@@ -1,11 +1,13 @@
-"""LATENCY LATEST / HISTORY / RESET / GRAPH / DOCTOR / HELP over the latency monitor
-(keydb_ft/latency.py). LATENCY HISTOGRAM (per-command latency distributions) is not
-kept."""
+"""LATENCY LATEST / HISTORY / RESET / GRAPH / DOCTOR / HELP over the latency monitor,
+and LATENCY HISTOGRAM over latency-tracking's per-command histograms (keydb_ft/latency.py)."""
 
 import time
 
 from ..errors import CommandError, c_string
-from ..latency import graph
+from ..latency import cumulative_histogram, graph
+from ..stats import merged_durations
+from ..threadstate import peek
+from .registry import COMMANDS
 from ..resp.writer import Verbatim
 from .registry import command, help_reply
 
@@ -103,6 +105,36 @@ def doctor(server):
                    "expiring at once (or large ones) cost the cron; spreading their TTLs "
                    "helps.\n")
     return "".join(out)
+
+
+@command("latency|histogram", -2, _ADMIN, tips=_TIPS, **_LAT)
+def cmd_latency_histogram(c, argv):
+    """Each command's calls and cumulative latency histogram: all commands called so far,
+    or the named ones (a container names its subcommands too; unknown names are
+    skipped), as Redis answers."""
+    durations = merged_durations(c.server.all_stats())
+    if len(argv) == 2:
+        chosen = sorted(durations, key=lambda cmd: cmd.fullname)
+    else:
+        chosen = []
+        for raw in argv[2:]:
+            name, _, sub = raw.lower().partition(b"|")
+            cmd = peek(COMMANDS, name)
+            if cmd is not None and sub:
+                cmd = peek(cmd.subcommands, sub)
+            if cmd is None:
+                continue
+            chosen.append(cmd)
+            if not sub:
+                chosen += sorted(cmd.subcommands.values(), key=lambda s: s.fullname)
+    reply = {}
+    for cmd in chosen:
+        name = cmd.fullname.encode()
+        if cmd in durations and name not in reply:
+            counts = durations[cmd]
+            reply[name] = {b"calls": sum(counts.values()),
+                           b"histogram_usec": dict(cumulative_histogram(counts))}
+    return reply
 
 
 @command("latency|help", 2, "loading stale", **_LAT)

@@ -127,7 +127,10 @@ def cmd_memory_stats(c, argv):
         "rss-overhead.ratio": 1.0, "rss-overhead.bytes": 0,
         "fragmentation": 1.0, "fragmentation.bytes": 0,
     })
-    return reply
+    # bulk-string names, as Redis writes them (a str would go out as a status line)
+    return {name.encode(): (value if not isinstance(value, dict) else
+                            {k.encode(): v for k, v in value.items()})
+            for name, value in reply.items()}
 
 
 def _aof_buffer(server):

@@ -3015,6 +3015,19 @@ DOCS = {
         b'group': b'server',
         b'complexity': b'O(1)',
     },
+    'latency|histogram': {
+        b'summary': b'Return the cumulative distribution of latencies of a subset of commands or all.',
+        b'since': b'7.0.0',
+        b'group': b'server',
+        b'complexity': b'O(N) where N is the number of commands with latency information being retrieved.',
+        b'arguments': [
+            {
+                b'name': b'command',
+                b'type': b'string',
+                b'flags': SetReply(['optional', 'multiple']),
+            },
+        ],
+    },
     'latency|history': {
         b'summary': b'Return timestamp-latency samples for the event.',
         b'since': b'2.8.13',
@@ -7318,6 +7331,9 @@ HELP = {
         'RESET [<event> ...]',
         '    Reset latency data of one or more <event> classes.',
         '    (default: reset all data for all event classes)',
+        'HISTOGRAM [COMMAND ...]',
+        '    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.',
+        '    If no commands are specified then all histograms are replied.',
         'HELP',
         '    Prints this help.',
     ),

@@ -19,6 +19,7 @@ ALLOWED = {
     ("commands/dispatch.py", "stats.errors"): "per-loop error counts",
     ("db/blocking.py", "stats.commands"): "per-loop commandstats rows",
     ("stats.py", "total"): "a local dict in INFO",
+    ("stats.py", "acc"): "a local dict in INFO latencystats / LATENCY HISTOGRAM",
     ("threadstate.py", "self.slots"): "each value is made by the thread that reads it",
     ("db/keyspace.py", "_STATS.slots"): "each value is made by the thread that reads it",
     ("persistence/rdb_save.py", "table"): "a local LZF table",
