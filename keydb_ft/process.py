@@ -6,6 +6,7 @@ import ctypes
 import os
 import sys
 
+from .locks.striped import leaf_lock
 from .log import log
 
 _PR_SET_THP_DISABLE = 41
@@ -42,10 +43,16 @@ class OomScore:
     value added to the score found at the first change); clamped to -1000..1000."""
 
     def __init__(self):
+        # CONFIG SET may run on two loops at once: base and the file under one leaf lock
+        self.lock = leaf_lock(40, "oom-score")
         self.base = None            # the score before keydb-ft first changed it
 
     def apply(self, config):
         """Write the score config asks for; False (after logging) if it cannot."""
+        with self.lock:
+            return self._apply(config)
+
+    def _apply(self, config):
         mode = config.oom_score_adj
         if mode != "no":
             if self.base is None:
