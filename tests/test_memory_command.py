@@ -36,7 +36,6 @@ def test_usage_grows_with_the_value(r):
     for key in ("h", "z", "st", "x"):
         everything = r.memory_usage(key, samples=0)
         assert everything > 0 and abs(r.memory_usage(key) - everything) < everything
-    r.execute_command("SET", "gone", "v", "PX", "1")
     assert r.memory_usage("nokey") is None
 
 
@@ -66,7 +65,8 @@ def test_doctor_malloc_stats_purge(r, real):
     assert ours == theirs
     r.set("k", "v")
     assert b"Sam" in raw_reply(r, "MEMORY", "DOCTOR")
-    assert raw_reply(r, "MEMORY", "MALLOC-STATS")
+    assert raw_reply(r, "MEMORY", "MALLOC-STATS") == \
+        b"Stats not supported for the current allocator"      # no jemalloc here
     assert r.memory_purge()
 
 
