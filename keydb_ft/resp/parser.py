@@ -24,9 +24,8 @@ UNAUTH_MAX_COUNT = 10          # Redis's limits before AUTH when a password is r
 UNAUTH_MAX_BULK = 16384
 # an aggregate header with a count of a million or more: hiredis would allocate the
 # whole array up front (tens of GiB for '*3000000000'), so such reads take the Python path
-_HUGE_AGGREGATE = re.compile(rb"\n[*~>|][0-9]{7}").search
-_LIST_ONLY = {list}
-_BYTES_ONLY = {bytes}
+_HUGE_ARRAY = re.compile(rb"\n\*[0-9]{7}").search
+_HUGE_AGGREGATE_ANYWHERE = re.compile(rb"[*>~|][0-9]{7}").search
 
 
 class ProtocolError(Exception):
@@ -46,9 +45,39 @@ def _read_int(buf, start, end):
 
 # Tuples, not lists: loops index them, and indexing a list another thread created takes
 # the list's lock in the free-threaded interpreter.
-_DIGITS = tuple(len(str(n)) for n in range(1 << 16))      # decimal digits of a length
 _COUNT_HEADERS = tuple(b"*%d" % n for n in range(256))     # canonical '*N' lines
 _BULK_HEADERS = tuple(b"$%d" % n for n in range(4096))     # canonical '$len' lines
+
+
+def _canonical(requests):
+    """requests encoded as Redis's parser reads them with no alternative: '*N' and '$len'
+    lines without sign or leading zero, CRLF everywhere. TypeError unless requests is a
+    list of lists of byte strings; IndexError for 256 arguments or one of 4 KiB or more
+    (_canonical_any)."""
+    parts = []
+    append = parts.append
+    for request in requests:
+        append(_COUNT_HEADERS[len(request)])
+        for arg in request:
+            append(_BULK_HEADERS[len(arg)])
+            append(arg)
+    append(b"")
+    return b"\r\n".join(parts)
+
+
+def _canonical_any(requests):
+    """_canonical() for any count and size (None where that one raises TypeError)."""
+    parts = []
+    try:
+        for request in requests:
+            parts.append(b"*%d" % len(request))
+            for arg in request:
+                parts.append(b"$%d" % len(arg))
+                parts.append(arg)
+        parts.append(b"")
+        return b"\r\n".join(parts)
+    except TypeError:
+        return None
 
 
 class RequestParser:
@@ -113,15 +142,25 @@ class RequestParser:
         """The requests in data if it is nothing but whole multibulk requests in the form
         Redis accepts, else None (then the Python parser takes data from its start).
 
-        hiredis parses any RESP reply, so what it returns is checked: every request is
-        an array ('*' headers count the arrays, so no array is nested or split off the
-        end), every argument a byte string, and the bytes add up to exactly the
-        canonical '*N' / '$len' encoding of those arguments. A status line or a RESP3
-        big number in place of a bulk string would be shorter than that and verbatim
-        strings (longer) are refused outright, so a well-formed request is the only way
-        to match. Counts of a million or more never reach hiredis (see _HUGE_AGGREGATE)."""
-        if (not data.endswith(b"\r\n") or data.find(b"\r\n=") >= 0 or data[1:8].isdigit()
-                or _HUGE_AGGREGATE(data)):
+        hiredis parses any RESP reply and, like Redis, skips the two bytes after a bulk
+        string unread, so what it returns proves nothing by itself: a status line, a
+        verbatim string or a nested array can pass for arguments, and a header can hide
+        behind a bulk whose terminator is not CRLF. The check is therefore exact: the
+        requests found must encode back (_canonical) to data byte for byte, and
+        whatever encodes that way is what the Python parser reads from it.
+
+        hiredis allocates an aggregate's items as soon as it reads the header, so before
+        it sees data no aggregate header may claim a million items or more: where every
+        aggregate type byte in data starts a line, the cheap line-start search finds
+        them all; otherwise (values holding '*', '>', '~' or '|', or a hidden header)
+        the search covers every position."""
+        if not data.endswith(b"\r\n") or data[1:8].isdigit():
+            return None
+        if (data.find(b">") >= 0 or data.find(b"~") >= 0 or data.find(b"|") >= 0
+                or data.count(b"*") != data.count(b"\r\n*") + 1):
+            if _HUGE_AGGREGATE_ANYWHERE(data):
+                return None
+        elif _HUGE_ARRAY(data):
             return None
         reader = self.reader
         if reader is None:
@@ -136,18 +175,19 @@ class RequestParser:
         except _HiredisError:
             self.reader = None
             return None
-        if (reader.has_data() or len(requests) != data.count(b"\r\n*") + 1
-                or set(map(type, requests)) != _LIST_ONLY):
+        if reader.has_data():
             self.reader = None          # possibly inside a reply: start afresh next time
             return None
         try:
-            sizes = list(map(len, chain.from_iterable(requests)))
-            expected = (sum(sizes) + 5 * len(sizes) + sum(map(_DIGITS.__getitem__, sizes))
-                        + 3 * len(requests) + sum(map(_DIGITS.__getitem__, map(len, requests))))
-        except (TypeError, IndexError):  # a null or number argument; an argument >= 64 KiB
+            canonical = _canonical(requests)
+        except IndexError:              # 256 arguments or more, or one of 4 KiB or more
+            canonical = _canonical_any(requests)
+        except TypeError:               # not a list of byte strings
+            canonical = None
+        if canonical != data:
+            self.reader = None
             return None
-        if (expected != len(data) or not set(map(type, chain.from_iterable(requests))) <= _BYTES_ONLY
-                or (self.max_bulk < 65536 and max(sizes, default=0) > self.max_bulk)):
+        if len(data) > self.max_bulk and max(map(len, chain.from_iterable(requests))) > self.max_bulk:
             return None
         return requests if all(requests) else [r for r in requests if r]
 

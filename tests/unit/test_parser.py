@@ -3,6 +3,7 @@ reads; the Python parser for the rest) must give the same requests and the same 
 error for the same bytes, however the bytes are split into reads."""
 
 import random
+import tracemalloc
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -41,7 +42,8 @@ REQUEST = st.lists(ARG, min_size=1, max_size=5)
 ODD_ELEMENT = st.sampled_from([b"+PING\r\n", b":12\r\n", b"(123\r\n", b"=8\r\ntxt:PING\r\n",
                                b"_\r\n", b"#t\r\n", b",1.5\r\n", b"$-1\r\n", b"$04\r\nPING\r\n",
                                b"*1\r\n$1\r\na\r\n", b"~1\r\n_\r\n", b"%1\r\n+a\r\n+b\r\n",
-                               b"-ERR x\r\n", b"|1\r\n+a\r\n+b\r\n", b"$+4\r\nPING\r\n"])
+                               b"-ERR x\r\n", b"|1\r\n+a\r\n+b\r\n", b"$+4\r\nPING\r\n",
+                               b"+0123456789\r\n", b"=7\r\ntxt:abc\r\n"])
 
 
 @st.composite
@@ -53,6 +55,11 @@ def stream(draw):
             parts.append(b"*%d\r\n" % draw(st.sampled_from([0, -1])))
         elif kind == 1:
             parts.append(b"*2\r\n$4\r\nECHO\r\n" + draw(ODD_ELEMENT))
+        elif kind == 3:
+            # a bulk whose two terminator bytes are not CRLF (skipped unread) hides what
+            # follows from any line-start check
+            parts.append(b"*4\r\n$4\r\nECHO\r\n$1\r\na" + draw(st.sampled_from([b"XY", b"\n\r"]))
+                         + draw(ODD_ELEMENT) + draw(ODD_ELEMENT))
         elif kind == 2:
             parts.append(draw(st.sampled_from([b"PING\r\n", b"*01\r\n$4\r\nPING\r\n",
                                                b"*1\r\n$4\r\nPING", b"$4\r\nPING\r\n",
@@ -81,6 +88,14 @@ def test_fast_path_takes_a_pipelined_read():
     data = b"".join(encode([b"SET", b"key:%d" % i, b"v" * 64]) for i in range(16))
     assert parser.take(data) == [[b"SET", b"key:%d" % i, b"v" * 64] for i in range(16)]
     assert parser.take(encode([b"GET", b"k" * 5000])) == [[b"GET", b"k" * 5000]]
+    big = [[b"SET", b"k", b"v" * 5000], [b"GET", b"k"], [b"DEL"] + [b"k"] * 300]
+    assert parser.take(b"".join(map(encode, big))) == big
+    starry = [[b"SET", b"k|1", b"a*123>~"], [b"GET", b"*30"]]
+    assert parser.take(b"".join(map(encode, starry))) == starry
+    # what might be a huge hidden header goes to the Python parser, with the same result
+    huge = b"".join(map(encode, [[b"SET", b"k", b"*3000000000"], [b"GET", b"k"]]))
+    assert parser.take(huge) is None
+    assert run(RequestParser(), [huge]) == ([[b"SET", b"k", b"*3000000000"], [b"GET", b"k"]], None)
     assert parser.take(b"*1\r\n$4\r\nPING") is None          # incomplete: feed()'s
     assert parser.pending == 0
     assert parser.feed(data)
@@ -109,6 +124,26 @@ def test_requests_before_a_protocol_error_are_kept():
     for parser in (RequestParser(), PythonOnly()):
         assert run(parser, [data]) == ([[b"SET", b"a", b"1"]],
                                        "Protocol error: expected '$', got '+'")
+
+
+def test_hidden_elements_are_not_taken():
+    """hiredis does not look at the two bytes after a bulk string, so a header can hide
+    behind them. A verbatim string (4 bytes longer than the bulk hiredis makes of it)
+    and a status line (4 shorter) add up to the right length; a hidden array header of
+    fifty million items made hiredis allocate 400 MB before anything was checked."""
+    ping = encode([b"PING"])
+    balanced = ping + b"*3\r\n$1\r\naXY=7\r\ntxt:abc\r\n+0123456789\r\n"
+    assert RequestParser().take(balanced) is None
+    assert run(RequestParser(), [balanced]) == ([[b"PING"]], "Protocol error: expected '$', got '='")
+    for header in (b"*", b">", b"~", b"|"):
+        hidden = ping + b"*2\r\n$1\r\naXY" + header + b"50000000\r\n"
+        tracemalloc.start()
+        try:
+            assert RequestParser().take(hidden) is None
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 1 << 20, (header, peak)
 
 
 def test_random_splits_of_a_long_pipeline():
