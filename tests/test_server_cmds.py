@@ -121,3 +121,45 @@ def test_time_and_debug(r, diff):
     diff("DEBUG", "NOSUCH")
     r.set("o", "123")
     assert b"encoding:int" in r.execute_command("DEBUG", "OBJECT", "o")
+
+
+# Every read counts a keyspace hit or miss per key, as Redis's lookupKeyRead does; writes
+# that only look (lookupKeyWrite) count nothing.
+_STAT_COMMANDS = [
+    ["TYPE", "s"], ["TYPE", "nope"], ["EXISTS", "a", "nope", "l"], ["TOUCH", "a", "nope"],
+    ["OBJECT", "ENCODING", "a"], ["OBJECT", "ENCODING", "nope"], ["OBJECT", "REFCOUNT", "a"],
+    ["OBJECT", "IDLETIME", "a"], ["OBJECT", "FREQ", "a"], ["DEBUG", "OBJECT", "a"],
+    ["DUMP", "a"], ["DUMP", "nope"], ["PTTL", "a"], ["EXPIRETIME", "a"], ["PERSIST", "a"],
+    ["EXPIRE", "a", "100"], ["STRLEN", "nope"], ["GETRANGE", "a", "0", "1"], ["LLEN", "l"],
+    ["HGET", "h", "f"], ["HGET", "nope", "f"], ["ZSCORE", "z", "m"], ["SCAN", "0"],
+    ["RANDOMKEY"], ["KEYS", "*"], ["APPEND", "a", "x"], ["INCR", "n"], ["GETSET", "a", "2"],
+    ["GETDEL", "nope"], ["GETEX", "a"], ["MGET", "a", "nope"], ["SETNX", "a", "1"],
+    ["SET", "a", "1", "NX"], ["SET", "a", "1", "GET"], ["SET", "a", "1", "XX"],
+    ["SET", "nope", "1", "XX", "GET"], ["SISMEMBER", "s", "m"], ["RENAME", "a", "b"],
+    ["COPY", "b", "c"], ["MOVE", "c", "1"], ["SORT", "l", "ALPHA"], ["BITCOUNT", "b"],
+    ["PFCOUNT", "nope"], ["LCS", "b", "nope"], ["SUNION", "s", "nope"], ["GET", "b"],
+]
+
+
+def _hits_and_misses(client):
+    client.config_resetstat()
+    client.set("a", "1")
+    client.rpush("l", "x")
+    client.sadd("s", "m")
+    client.hset("h", "f", "v")
+    client.zadd("z", {"m": 1})
+    seen = []
+    for args in _STAT_COMMANDS:
+        before = client.info("stats")
+        try:
+            client.execute_command(*args)
+        except redis.ResponseError:
+            pass
+        after = client.info("stats")
+        seen.append((" ".join(args), after["keyspace_hits"] - before["keyspace_hits"],
+                     after["keyspace_misses"] - before["keyspace_misses"]))
+    return seen
+
+
+def test_keyspace_hits_and_misses_match_redis(r, real):
+    assert _hits_and_misses(r) == _hits_and_misses(real)

@@ -43,20 +43,20 @@ def _delete(c, argv):
 @command("exists", -2, "readonly fast", acl="keyspace", keys=[ks("RO", 1, last=-1)],
          tips=("request_policy:multi_shard", "response_policy:agg_sum"), **KEYSPACE)
 def cmd_exists(c, argv):
-    lookup = c.db.lookup
+    lookup = c.db.lookup_read           # counts hits and misses, as every read does
     return sum(1 for key in argv[1:] if lookup(key, touch=False) is not None)
 
 
 @command("touch", -2, "readonly fast", acl="keyspace", keys=[ks("RO", 1, last=-1)],
          tips=("request_policy:multi_shard", "response_policy:agg_sum"), **KEYSPACE)
 def cmd_touch(c, argv):
-    lookup = c.db.lookup               # EXISTS that counts as an access
+    lookup = c.db.lookup_read          # EXISTS that counts as an access
     return sum(1 for key in argv[1:] if lookup(key) is not None)
 
 
 @command("type", 2, "readonly fast", acl="keyspace", keys=[ks("RO", 1)], **KEYSPACE)
 def cmd_type(c, argv):
-    value = c.db.lookup(argv[1], touch=False)
+    value = c.db.lookup_read(argv[1], touch=False)
     return "none" if value is None else type_name(value)
 
 
@@ -260,7 +260,7 @@ def cmd_copy(c, argv):
     src = c.db
     if src is target and src_key == dst_key:
         raise CommandError(errors.SAME_OBJECT)
-    value = src.lookup(src_key)
+    value = src.lookup_read(src_key)     # COPY reads its source (keyspace hits)
     if value is None:
         return 0
     if target.lookup(dst_key) is not None:
@@ -299,7 +299,7 @@ INSTALLERS.append(_install_access)
 @command("object|encoding", 3, "readonly", acl="keyspace", keys=[ks("RO", 2)],
          tips=("nondeterministic_output",), **_OBJ)
 def cmd_object_encoding(c, argv):
-    value = c.db.lookup(argv[2], touch=False)
+    value = c.db.lookup_read(argv[2], touch=False)
     if value is None:
         return None
     return encoding_of(value, c.server.config).encode()
@@ -308,7 +308,7 @@ def cmd_object_encoding(c, argv):
 @command("object|freq", 3, "readonly", acl="keyspace", keys=[ks("RO", 2)],
          tips=("nondeterministic_output",), **_OBJ)
 def cmd_object_freq(c, argv):
-    value = c.db.lookup(argv[2], touch=False)
+    value = c.db.lookup_read(argv[2], touch=False)
     if value is None:
         return None
     if "lfu" not in c.server.config.maxmemory_policy:
@@ -321,7 +321,7 @@ def cmd_object_freq(c, argv):
 @command("object|idletime", 3, "readonly", acl="keyspace", keys=[ks("RO", 2)],
          tips=("nondeterministic_output",), **_OBJ)
 def cmd_object_idletime(c, argv):
-    value = c.db.lookup(argv[2], touch=False)
+    value = c.db.lookup_read(argv[2], touch=False)
     if value is None:
         return None
     if "lfu" in c.server.config.maxmemory_policy:
@@ -334,7 +334,7 @@ def cmd_object_idletime(c, argv):
 @command("object|refcount", 3, "readonly", acl="keyspace", keys=[ks("RO", 2)],
          tips=("nondeterministic_output",), **_OBJ)
 def cmd_object_refcount(c, argv):
-    value = c.db.lookup(argv[2], touch=False)
+    value = c.db.lookup_read(argv[2], touch=False)
     if value is None:
         return None
     return 2147483647 if type(value) is bytes and encoding_of(value, None) == "int" \

@@ -97,7 +97,7 @@ def cmd_set(c, argv):
     now = now_ms()
     when = expire_at_ms(raw, unit[0], unit[1], "set", now) if unit else None
     db = c.db
-    old = db.lookup(key)
+    old = db.lookup_read(key) if "get" in flags else db.lookup(key)   # GET reads, as Redis's
     if "get" in flags and old is not None and not is_string(old):
         raise CommandError(errors.WRONGTYPE)
     if ("nx" in flags and old is not None) or ("xx" in flags and old is None):
@@ -156,14 +156,14 @@ def cmd_psetex(c, argv):
 
 @command("getset", 3, "write denyoom fast", acl="string", keys=[RW_ACCESS_UPDATE], **STRING)
 def cmd_getset(c, argv):
-    old = get_string_for_write(c, argv[1])
+    old = get_string(c, argv[1])          # a read for the statistics, as in Redis
     _store(c, argv[1], argv[2], None, False, None, 0)
     return old
 
 
 @command("getdel", 2, "write fast", acl="string", keys=[ks("RW access delete", 1)], **STRING)
 def cmd_getdel(c, argv):
-    old = get_string_for_write(c, argv[1])
+    old = get_string(c, argv[1])
     if old is not None:
         c.db.delete(argv[1])
         c.db.notify("g", "del", argv[1])
