@@ -56,10 +56,11 @@ def _canonical(requests):
     (_canonical_any)."""
     parts = []
     append = parts.append
+    counts, bulks, len_ = _COUNT_HEADERS, _BULK_HEADERS, len    # locals: no dict lookups
     for request in requests:
-        append(_COUNT_HEADERS[len(request)])
+        append(counts[len_(request)])
         for arg in request:
-            append(_BULK_HEADERS[len(arg)])
+            append(bulks[len_(arg)])
             append(arg)
     append(b"")
     return b"\r\n".join(parts)
