@@ -75,7 +75,11 @@ def shared_objects(server):
     # tables of blocked clients (cleared in place)
     objs += list(server.loops) + list(server.key_locks.stripes) + list(ks.waiting)
     for db in ks.dbs:
-        objs += [db, db.data, db.expires, db.access]
+        # the per-stripe dicts too: every GET and SET indexes the tuples, and each item
+        # taken is a reference count both loops write (perf: 4.5% of two loops' CPU in
+        # tupleitem's increment). They live as long as their database: loading fills
+        # them in place (rdb_load.install) and SWAPDB swaps the tuples.
+        objs += [db, db.data, db.expires, db.access, *db.data, *db.expires, *db.access]
     seen = set()
     for cmd in COMMANDS.values():
         for c in [cmd] + list(cmd.subcommands.values()):

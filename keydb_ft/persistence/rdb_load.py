@@ -305,10 +305,18 @@ def install(server, loaded):
         hook(ks.dbs)
     word = lfu_new() if ks.lfu else ks.lru_clock           # loaded keys are new keys
     for db in ks.dbs:
+        # into the database's own dicts: they are immortal once the loops run
+        # (immortal.shared_objects), and dicts made here by another thread would be
+        # slow for the loops to use (docs/architecture.md)
         data, exps = loaded.data[db.id], loaded.expires[db.id]
-        db.data = tuple(data) if data is not None else tuple({} for _ in range(STRIPES))
-        db.expires = tuple(exps) if exps is not None else tuple({} for _ in range(STRIPES))
-        db.access = tuple(dict.fromkeys(d, word) for d in db.data)
+        for i in range(STRIPES):
+            for target, source in ((db.data[i], data and data[i]), (db.expires[i], exps and exps[i])):
+                target.clear()
+                if source:
+                    target.update(source)
+            access = db.access[i]
+            access.clear()
+            access.update(dict.fromkeys(db.data[i], word))
         ks.touch_all_watched(db.id)
     for (dbid, key), (idle, freq) in loaded.usage.items():
         usage = word_for_restore(ks.lfu, idle, freq, ks.lru_clock)
