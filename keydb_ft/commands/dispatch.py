@@ -14,7 +14,9 @@ from ..threadstate import peek
 from ..resp.writer import ENCODERS, OK, Error
 from ..locks.striped import MASK as STRIPE_MASK
 from ..stats import SHORT_US, new_row
-from .registry import COMMANDS, LOCK_ALL, LOCK_KEYS, LOCK_ONE_KEY
+from ..db.access import lfu_touch
+from ..db.keyspace import now_ms
+from .registry import COMMANDS, LANE_GET, LANE_SET, LOCK_ALL, LOCK_KEYS, LOCK_ONE_KEY
 
 _NAMES = {}      # raw command name as sent (any case) -> Command; filled lazily
 _perf = time.perf_counter_ns
@@ -60,7 +62,15 @@ def run_batch(c, requests):
     CLIENT PAUSE, MONITOR, propagation, the slowlog threshold) is still read per
     command. Anything else goes through execute(). The sequence from the lock to the
     statistics is run()'s, written out again because a call per command costs more
-    than the duplication: change the two together."""
+    than the duplication: change the two together.
+
+    Two lanes go further (Command.lane): GET, and SET without options under an LRU
+    clock, run their handler's work written out here (cmd_get with Database.lookup_read,
+    cmd_set with Database.set and its notify): in-process that halves what a pipelined
+    GET or SET costs. Whatever they do not cover -- another type at the key, a TTL that
+    has passed, an LFU policy -- goes back to the handler. A change to those handlers or
+    Database methods must be made here too; tests/test_lanes.py holds the two to the
+    same replies and side effects."""
     loop = c.loop
     names = loop.command_names
     stats = loop.stats
@@ -71,6 +81,11 @@ def run_batch(c, requests):
     stripe_locks = key_locks.stripes
     out = c.out
     tracking = server.latency_tracking
+    # Globals and builtins the loop uses per command, as locals: without the specializing
+    # interpreter each global is a dict lookup (two for a builtin) every time.
+    len_, hash_, type_, bytes_, perf, mask = len, hash, type, bytes, _perf, STRIPE_MASK
+    lane_get, lane_set, error_type, short_us = LANE_GET, LANE_SET, Error, SHORT_US
+    ok, no_reply, encoders, one_key = OK, NO_REPLY, ENCODERS, LOCK_ONE_KEY
     ran = 0
     fast = _client_plain(c)
     for argv in requests:
@@ -88,55 +103,126 @@ def run_batch(c, requests):
             execute(c, argv)
             fast = _client_plain(c)
             continue
-        arity = cmd.arity
-        if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
-            execute(c, argv)
-            continue
-        c.last_cmd = cmd.fullname
-        if cmd.lock_mode != LOCK_ONE_KEY or len(argv) <= cmd.simple_key:
-            run(c, cmd, argv)
-            continue
-        i = hash(argv[cmd.simple_key]) & STRIPE_MASK
-        lock = stripe_locks[i]
-        lock.acquire()
-        snapshot = key_locks.snapshot      # read once: the walker clears it when done
-        if snapshot is not None:
-            snapshot.touch((i,))
-        dirty = stats.dirty
-        c.propagate_as = None
-        start = _perf()
-        try:
-            try:
-                result = cmd.handler(c, argv)
-            except CommandError as exc:
-                result = Error(exc.text)
-            except RecursionError:
-                result = Error("ERR reached the maximum nesting depth")
-            except Exception:
-                result = _unexpected(stats, cmd)
-            if stats.dirty != dirty and ks.propagating:
-                _propagate(c, argv)
-            if result is OK:
-                out.append(b"+OK\r\n")
-            elif type(result) is bytes and len(result) < 16384:    # writer._bulk, inline
-                out.append(b"$%d\r\n%s\r\n" % (len(result), result))
-            elif result is not NO_REPLY:
-                ENCODERS[type(result)](out, result, c.resp3)
-        finally:
+        lane = cmd.lane
+        if lane == lane_get and len_(argv) == 2:
+            key = argv[1]
+            i = hash_(key) & mask
+            lock = stripe_locks[i]
+            lock.acquire()
+            snapshot = key_locks.snapshot      # read once: the walker clears it when done
+            if snapshot is not None:
+                snapshot.touch((i,))
+            start = perf()
+            db = c.db
+            data = db.data[i]
+            if key not in data:
+                lock.release()
+                stats.keyspace_misses += 1
+                out.append(b"_\r\n" if c.resp3 else b"$-1\r\n")
+            else:
+                value = data[key]
+                exp = db.expires[i]
+                if type_(value) is not bytes_ or (exp and key in exp and exp[key] <= now_ms()):
+                    lock.release()             # another type, or expired: the handler
+                    c.last_cmd = cmd.fullname
+                    run(c, cmd, argv)
+                    continue
+                clock = db.clock
+                if clock is not None:
+                    db.access[i][key] = clock
+                else:
+                    lfu_touch(db.access[i], key, ks.config)
+                lock.release()
+                stats.keyspace_hits += 1
+                if len_(value) < 16384:
+                    out.append(b"$%d\r\n%s\r\n" % (len_(value), value))
+                else:
+                    encoders[bytes_](out, value, c.resp3)
+            result = None
+        elif lane == lane_set and len_(argv) == 3:
+            key = argv[1]
+            i = hash_(key) & mask
+            lock = stripe_locks[i]
+            lock.acquire()
+            snapshot = key_locks.snapshot
+            if snapshot is not None:
+                snapshot.touch((i,))
+            start = perf()
+            db = c.db
+            clock = db.clock
+            if clock is not None:              # Database.set() and cmd_set's notify
+                db.data[i][key] = argv[2]
+                exp = db.expires[i]
+                if exp and key in exp:
+                    del exp[key]
+                stats.dirty += 1
+                db.access[i][key] = clock
+                if ks.watched:
+                    ks.touch_watched(db.id, key)
+                if ks.waiting[i]:
+                    ks.blocking.signal(db, key)
+                hook = ks.notify_hook
+                if hook is not None:
+                    hook(db.id, "$", "set", key)
+            else:                              # LFU: keeps or counts the key's counter
+                db.set(key, argv[2])
+                db.notify("$", "set", key)
+            if ks.propagating:
+                ks.propagate(db.id, argv)
             lock.release()
-        elapsed = (_perf() - start) // 1000
+            out.append(b"+OK\r\n")
+            result = None
+        else:
+            arity = cmd.arity
+            if (arity > 0 and len_(argv) != arity) or len_(argv) < -arity:
+                execute(c, argv)
+                continue
+            if cmd.lock_mode != one_key or len_(argv) <= cmd.simple_key:
+                c.last_cmd = cmd.fullname
+                run(c, cmd, argv)
+                continue
+            i = hash_(argv[cmd.simple_key]) & mask
+            lock = stripe_locks[i]
+            lock.acquire()
+            snapshot = key_locks.snapshot      # read once: the walker clears it when done
+            if snapshot is not None:
+                snapshot.touch((i,))
+            dirty = stats.dirty
+            c.propagate_as = None
+            start = perf()
+            try:
+                try:
+                    result = cmd.handler(c, argv)
+                except CommandError as exc:
+                    result = Error(exc.text)
+                except RecursionError:
+                    result = Error("ERR reached the maximum nesting depth")
+                except Exception:
+                    result = _unexpected(stats, cmd)
+                if stats.dirty != dirty and ks.propagating:
+                    _propagate(c, argv)
+                if result is ok:
+                    out.append(b"+OK\r\n")
+                elif type_(result) is bytes_ and len_(result) < 16384:    # writer._bulk, inline
+                    out.append(b"$%d\r\n%s\r\n" % (len_(result), result))
+                elif result is not no_reply:
+                    encoders[type_(result)](out, result, c.resp3)
+            finally:
+                lock.release()
+        c.last_cmd = cmd.fullname
+        elapsed = (perf() - start) // 1000
         row = rows.get(cmd)
         if row is None:
             row = rows[cmd] = new_row()
         row[0] += 1
         row[1] += elapsed
         if tracking:                         # latency-tracking: the command's histogram
-            if elapsed < SHORT_US:
+            if elapsed < short_us:
                 row[4][elapsed] += 1
             else:
                 _track_long(row, elapsed)
         stats.total_commands += 1
-        if type(result) is Error:
+        if type_(result) is error_type:
             row[3] += 1
             _count_error(stats, result)
         if elapsed >= server.slow_floor:

@@ -36,6 +36,9 @@ INTERNAL_FLAGS = {
 }
 # How the dispatcher locks for a command (Command.lock_mode)
 LOCK_ONE_KEY, LOCK_KEYS, LOCK_ALL, LOCK_NONE = range(4)
+# Commands dispatch.run_batch runs written out in its own loop (Command.lane): GET, and SET
+# without options. Their handlers stay the reference the lanes must agree with.
+LANE_NONE, LANE_GET, LANE_SET = range(3)
 # commands in these categories, or with these flags, may change the calling client's or
 # the server's state; every other command is "plain" (Command.plain)
 _STATEFUL_CATEGORIES = frozenset(("connection", "pubsub", "transaction", "blocking",
@@ -104,7 +107,7 @@ class Command:
                  "subcommands", "parent", "group", "since", "summary", "complexity",
                  "legacy_range", "simple_key", "movable", "getkeys", "deprecated", "doc_flags",
                  "replaced_by", "write", "denyoom", "readonly", "skip_slowlog", "skip_monitor",
-                 "id", "keyflags", "lock_mode", "info_arity", "plain")
+                 "id", "keyflags", "lock_mode", "info_arity", "plain", "lane")
 
     def __init__(self, name, arity, flags, acl, keys, tips, handler, parent, doc):
         self.name = name
@@ -130,11 +133,13 @@ class Command:
         self.doc_flags = tuple(doc.get("doc_flags", ()))
         self.getkeys = doc.get("getkeys")
         self.keyflags = doc.get("keyflags")   # fn(argv, position) -> flags (variable_flags)
+        self.lane = doc.get("lane", LANE_NONE)
         self.write = "write" in self.flags
         self.readonly = "readonly" in self.flags
         self.denyoom = "denyoom" in self.flags
         self.skip_slowlog = "skip_slowlog" in self.flags
-        self.skip_monitor = "skip_monitor" in self.flags
+        # Redis shows no admin command to MONITOR (MONITOR, CONFIG, DEBUG, ...)
+        self.skip_monitor = "skip_monitor" in self.flags or "admin" in self.flags
         self.legacy_range = doc.get("legacy") or _legacy_range(self.key_specs)
         self.movable = self.getkeys is not None or _has_movable(self.key_specs)
         first, last, step = self.legacy_range

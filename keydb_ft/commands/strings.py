@@ -7,7 +7,7 @@ from ..resp.writer import OK
 from ..types import is_string
 from ..types import longdouble
 from .args import INT64_MAX, INT64_MIN, expire_at_ms, to_int
-from .registry import command, ks
+from .registry import LANE_GET, LANE_SET, command, ks
 from ..threadstate import peek
 
 RW_ACCESS_UPDATE = ks("RW access update", 1)
@@ -35,7 +35,7 @@ def check_size(c, size):
         raise CommandError(errors.STRING_TOO_LONG)
 
 
-@command("get", 2, "readonly fast", acl="string", keys=[RO_ACCESS], **STRING)
+@command("get", 2, "readonly fast", acl="string", keys=[RO_ACCESS], lane=LANE_GET, **STRING)
 def cmd_get(c, argv):
     value = c.db.lookup_read(argv[1])     # get_string() written out: the commonest command
     kind = type(value)
@@ -85,7 +85,7 @@ def _set_key_flags(argv, position):
 @command("set", -3, "write denyoom", acl="string",
          keys=[ks("RW access update variable_flags", 1,
                   notes="RW and ACCESS due to the optional `GET` argument")],
-         keyflags=_set_key_flags, **STRING)
+         keyflags=_set_key_flags, lane=LANE_SET, **STRING)
 def cmd_set(c, argv):
     key, value = argv[1], argv[2]
     if len(argv) == 3:                   # the common case: no options, argv is the effect

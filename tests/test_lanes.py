@@ -1,0 +1,184 @@
+"""GET and SET run written out in dispatch.run_batch (Command.lane), beside their handlers.
+These tests hold the lanes to redis-server's replies and to every side effect the
+handlers have: keyspace events, hit / miss / expiry counters, commandstats, the slowlog,
+WATCH, blocked clients, MONITOR and the AOF."""
+
+import glob
+import os
+import socket
+import threading
+import time
+
+import redis
+
+from conftest import ServerProcess
+
+
+def _info(client, section, field):
+    return client.info(section)[field]
+
+
+def _pipeline_and_events(client):
+    """A pipelined run of lane commands (and a few the lanes hand back to the handlers);
+    returns the replies, the keyspace events it caused and the counters after it."""
+    client.config_set("notify-keyspace-events", "KEA")
+    client.config_set("slowlog-log-slower-than", "0")
+    client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")   # "ttl" expires on access
+    client.slowlog_reset()
+    client.config_resetstat()
+    listener = client.pubsub()
+    listener.psubscribe("__key*__:*")
+    assert listener.get_message(timeout=5)["type"] == "psubscribe"
+    client.set("ttl", "t", px=30)
+    changes = _info(client, "persistence", "rdb_changes_since_last_save")
+    time.sleep(0.1)
+    pipe = client.pipeline(transaction=False)
+    pipe.set("a", "1").get("a").get("missing").set("a", "2").get("a")
+    pipe.rpush("list", "x").get("list").set("list", "now a string").get("list")
+    pipe.get("ttl")                                   # expired: the handler deletes it
+    pipe.set("big", "b" * 20000).get("big")
+    pipe.set("k", "v").expire("k", 100).set("k", "v2").ttl("k").get("k")
+    pipe.sadd("s", "m").set("s", "x").type("s")
+    replies = pipe.execute(raise_on_error=False)
+    events = []
+    while (message := listener.get_message(timeout=0.5)) is not None:
+        events.append((message["channel"], message["data"]))
+    listener.close()
+    slow = [entry["command"] for entry in reversed(client.slowlog_get(128))]
+    counters = {name: _info(client, "stats", name)
+                for name in ("keyspace_hits", "keyspace_misses", "expired_keys")}
+    stats = client.info("commandstats")
+    counters["calls"] = {name: stats[f"cmdstat_{name}"]["calls"] for name in ("get", "set")}
+    counters["changes"] = _info(client, "persistence", "rdb_changes_since_last_save") - changes
+    client.config_set("slowlog-log-slower-than", "10000")
+    client.config_set("notify-keyspace-events", "")
+    client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    return [repr(x) if isinstance(x, Exception) else x for x in replies], events, slow, counters
+
+
+def test_pipelined_lanes_match_redis(r, real):
+    ours = _pipeline_and_events(r)
+    theirs = _pipeline_and_events(real)
+    assert ours[0] == theirs[0]
+    assert ours[1] == theirs[1]                       # keyspace events, in order
+    ours_slow = [c for c in ours[2] if c.split()[0].lower() in (b"get", b"set")]
+    theirs_slow = [c for c in theirs[2] if c.split()[0].lower() in (b"get", b"set")]
+    assert ours_slow == theirs_slow and len(ours_slow) == 16
+    assert ours[3] == theirs[3]
+
+
+def _raw(port, data, expect):
+    """Send data on a fresh connection; what comes back once it ends with expect."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        got = b""
+        while not got.endswith(expect):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        return got
+
+
+def test_wire_replies_in_both_protocols(server, real_redis):
+    value = b"v" * 16383 + b"\r\n"                     # past the inline bulk's largest
+    for resp, hello in ((2, b""), (3, b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n")):
+        requests = (b"*3\r\n$3\r\nSET\r\n$4\r\nwire\r\n$%d\r\n%s\r\n" % (len(value), value)
+                    + b"*2\r\n$3\r\nGET\r\n$4\r\nwire\r\n"
+                    + b"*2\r\n$3\r\nGET\r\n$7\r\nmissing\r\n"
+                    + b"*2\r\n$3\r\nDEL\r\n$4\r\nwire\r\n")
+        expect = (b"+OK\r\n" + b"$%d\r\n%s\r\n" % (len(value), value)
+                  + (b"_\r\n" if resp == 3 else b"$-1\r\n") + b":1\r\n")
+        for port in (server.port, real_redis.port):
+            got = _raw(port, hello + requests, expect)
+            assert got.endswith(expect), (resp, port, got[-60:])
+            assert resp == 3 or got == expect
+
+
+def test_lane_set_breaks_watch(server):
+    watcher = server.client()
+    writer = server.client()
+    watcher.delete("w")
+    with watcher.pipeline() as pipe:
+        pipe.watch("w")
+        writer.set("w", "from another client")
+        pipe.multi()
+        pipe.set("w", "from the watcher")
+        try:
+            pipe.execute()
+            aborted = False
+        except redis.WatchError:
+            aborted = True
+    assert aborted
+    assert watcher.get("w") == b"from another client"
+
+
+def _blocked_then_set(srv):
+    """BLPOP on a key that a SET then makes a string: what the blocked client gets."""
+    client = srv.client()
+    client.delete("blocked")
+    result = {}
+
+    def block():
+        try:
+            result["reply"] = srv.client().blpop("blocked", timeout=1)
+        except redis.ResponseError as exc:
+            result["reply"] = str(exc)
+    thread = threading.Thread(target=block)
+    thread.start()
+    deadline = time.time() + 5
+    while _info(client, "clients", "blocked_clients") == 0 and time.time() < deadline:
+        time.sleep(0.01)
+    client.set("blocked", "a string")
+    thread.join(10)
+    return result["reply"], _info(client, "clients", "blocked_clients")
+
+
+def test_lane_set_on_a_waited_key_matches_redis(server, real_redis):
+    assert _blocked_then_set(server) == _blocked_then_set(real_redis)
+
+
+def _monitored(srv):
+    """What MONITOR shows of a feeder's SET and GET (and a CONFIG GET, which as an admin
+    command it does not show); plain RESP2 clients, so no HELLO or CLIENT SETINFO."""
+    plain = dict(protocol=2, driver_info=None)
+    lines = []
+    with srv.client(**plain).monitor() as mon:
+        feeder = srv.client(**plain)
+        feeder.config_get("maxmemory")
+        feeder.set("m", "1")
+        feeder.get("m")
+        feeder.ping()
+        while not lines or lines[-1] != "PING":
+            lines.append(mon.next_command()["command"])
+    return lines
+
+
+def test_lane_commands_reach_monitor(server, real_redis):
+    assert _monitored(server) == _monitored(real_redis) == ["SET m 1", "GET m", "PING"]
+
+
+def test_lane_writes_reach_the_aof(tmp_path):
+    srv = ServerProcess(tmp_path, threads=2, args=["--appendonly", "yes"])
+    try:
+        client = srv.client()
+        client.set("m", "1")
+        pipe = client.pipeline(transaction=False)
+        for i in range(50):
+            pipe.set(f"aof:{i}", f"v{i}")
+        pipe.execute()
+        client.close()
+    finally:
+        srv.stop()
+    written = b"".join(open(path, "rb").read()
+                       for path in glob.glob(os.path.join(srv.dir, "appendonlydir", "*.aof")))
+    assert b"$3\r\nSET\r\n$1\r\nm\r\n$1\r\n1\r\n" in written
+    assert all(b"$%d\r\naof:%d\r\n$%d\r\nv%d\r\n" % (len(f"aof:{i}"), i, len(f"v{i}"), i)
+               in written for i in range(50))
+    restarted = ServerProcess(tmp_path, threads=2, args=["--appendonly", "yes"])
+    try:
+        client = restarted.client()
+        assert client.mget([f"aof:{i}" for i in range(50)]) == [b"v%d" % i for i in range(50)]
+        assert client.get("m") == b"1"
+    finally:
+        restarted.stop()
