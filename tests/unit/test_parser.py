@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keydb_ft.persistence.aof import encode_command as encode
-from keydb_ft.resp.parser import RequestParser
+from keydb_ft.resp.parser import RequestParser, _same_length_requests
 
 
 class PythonOnly(RequestParser):
@@ -102,6 +102,31 @@ def test_fast_path_takes_a_pipelined_read():
     assert parser.ready is not None and not parser.chunks
     assert parser.parse() == [[b"SET", b"key:%d" % i, b"v" * 64] for i in range(16)]
     assert parser.pending == 0
+
+
+def test_same_length_pipelines_are_split_without_hiredis():
+    """Requests of one length are taken by slicing the CRLF split; the rest (a CRLF in
+    an argument, requests of different lengths, arguments of 4 KiB) by hiredis, with
+    the same result."""
+    sets = [[b"SET", b"k%d" % i, b"v" * i] for i in range(20)]
+    gets = [[b"GET", b"k%d" % i] for i in range(20)]
+    crlf = [[b"SET", b"k", b"a\r\nb"], [b"GET", b"k"], [b"SET", b"k", b"*2\r\n$1"]]
+    big = [[b"SET", b"k", b"v" * 5000], [b"SET", b"j", b"w"]]
+    for requests, split in ((sets, True), (gets, True), (sets + gets, False),
+                            (crlf, False), (big, False), (gets[:1] + [[b"PING"]], False)):
+        data = b"".join(map(encode, requests))
+        assert (_same_length_requests(data) == requests) is split
+        assert RequestParser().take(data) == requests
+    # a header that is not canonical, or a count that does not match, is never split
+    for data in (b"*2\r\n$3\r\nGET\r\n$01\r\nk\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
+                 b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n$2\r\nk\r\n",
+                 b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*02\r\n$3\r\nGET\r\n$1\r\nk\r\n"):
+        assert _same_length_requests(data) is None
+        assert run(RequestParser(), [data]) == run(PythonOnly(), [data])
+    limited = RequestParser(max_bulk=10)
+    data = b"".join(map(encode, [[b"SET", b"k", b"v" * 11], [b"SET", b"k", b"v"]]))
+    assert limited.take(data) is None
+    assert run(RequestParser(max_bulk=10), [data]) == ([], "Protocol error: invalid bulk length")
 
 
 def test_strict_lengths_and_unauthenticated_limits():
