@@ -102,6 +102,11 @@ def module_values():
             objs += values
             objs += [item for v in values if isinstance(v, (tuple, frozenset))
                      for item in v if isinstance(item, _ITEMS)]
+            # defaults that bind globals and builtins to locals (dispatch.run_batch):
+            # each call takes a reference to every one of them
+            for v in values:
+                if isinstance(v, types.FunctionType):
+                    objs += list(v.__defaults__ or ()) + list((v.__kwdefaults__ or {}).values())
     return objs
 
 

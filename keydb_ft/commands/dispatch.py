@@ -19,6 +19,14 @@ from ..db.keyspace import now_ms
 from .registry import COMMANDS, LANE_GET, LANE_SET, LOCK_ALL, LOCK_KEYS, LOCK_ONE_KEY
 
 _NAMES = {}      # raw command name as sent (any case) -> Command; filled lazily
+
+
+class _NoReply:
+    """Returned by a handler that replies later (blocking) or not at all."""
+    __slots__ = ()
+
+
+NO_REPLY = _NoReply()
 _perf = time.perf_counter_ns
 
 
@@ -51,7 +59,10 @@ def resolve(argv, names=_NAMES):
     return cmd
 
 
-def run_batch(c, requests):
+def run_batch(c, requests, *, len_=len, hash_=hash, type_=type, bytes_=bytes, perf=_perf,
+              mask=STRIPE_MASK, lane_get=LANE_GET, lane_set=LANE_SET, error_type=Error,
+              short_us=SHORT_US, ok=OK, no_reply=NO_REPLY, encoders=ENCODERS,
+              one_key=LOCK_ONE_KEY):
     """Run requests for c in order, as execute() would one by one; returns how many ran
     (fewer than all when c blocks, pauses or starts closing: the caller keeps the rest).
 
@@ -70,7 +81,11 @@ def run_batch(c, requests):
     GET or SET costs. Whatever they do not cover -- another type at the key, a TTL that
     has passed, an LFU policy -- goes back to the handler. A change to those handlers or
     Database methods must be made here too; tests/test_lanes.py holds the two to the
-    same replies and side effects."""
+    same replies and side effects.
+
+    The keyword arguments are never passed: they make the globals and builtins the loop
+    uses per command locals (without the specializing interpreter each global is a dict
+    lookup, two for a builtin, every time; a default costs nothing per call)."""
     loop = c.loop
     names = loop.command_names
     stats = loop.stats
@@ -81,11 +96,6 @@ def run_batch(c, requests):
     stripe_locks = key_locks.stripes
     out = c.out
     tracking = server.latency_tracking
-    # Globals and builtins the loop uses per command, as locals: without the specializing
-    # interpreter each global is a dict lookup (two for a builtin) every time.
-    len_, hash_, type_, bytes_, perf, mask = len, hash, type, bytes, _perf, STRIPE_MASK
-    lane_get, lane_set, error_type, short_us = LANE_GET, LANE_SET, Error, SHORT_US
-    ok, no_reply, encoders, one_key = OK, NO_REPLY, ENCODERS, LOCK_ONE_KEY
     ran = 0
     fast = _client_plain(c)
     for argv in requests:
@@ -460,11 +470,3 @@ def _count_error(stats, text):
     code = errors.error_code(text)
     stats.errors[code] = stats.errors.get(code, 0) + 1
     stats.error_replies += 1
-
-
-class _NoReply:
-    """Returned by a handler that replies later (blocking) or not at all."""
-    __slots__ = ()
-
-
-NO_REPLY = _NoReply()

@@ -129,7 +129,7 @@ class RequestParser:
         self.reader = None     # this connection's hiredis reader, idle between reads
         self.error = None      # the protocol error that ended parsing, if any
 
-    def take(self, data):
+    def take(self, data, counts=_COUNT_HEADERS, bulks=_BULK_HEADERS, len_=len):
         """The requests in data when this parser holds nothing and data is only whole
         requests in the form Redis accepts -- the usual read, pipelined or not; else
         None and data is feed()'s. Either way nothing is buffered. data is not empty.
@@ -137,7 +137,9 @@ class RequestParser:
         One request (no CRLF-star in the read) is split on CRLF, which lines the
         headers up with the arguments when no argument holds a CRLF; the headers must
         then be exactly the canonical '*N' / '$len' of those arguments (no sign, no
-        leading zero, no other type). Several go to hiredis (_fast)."""
+        leading zero, no other type). Several are sliced when they all have the same
+        length (_same_length_requests), else go to hiredis (_fast). The keyword
+        arguments are never passed: they make globals locals (see dispatch.run_batch)."""
         if (self.chunks or self.ready is not None or self.error is not None
                 or self.unauthenticated or data[0] != 42):          # 42: '*'
             return None
@@ -150,20 +152,16 @@ class RequestParser:
                 return self._fast(data)
             return requests
         parts = data.split(b"\r\n")
-        n = len(parts)
-        if n & 1 or n < 4 or parts[-1]:
+        n = len_(parts)
+        if n & 1 or n < 4 or parts[n - 1]:
             return None
         args = parts[2:n:2]
         try:
-            if parts[0] != _COUNT_HEADERS[len(args)]:
+            if parts[0] != counts[len_(args)] or parts[1:n - 1:2] != [bulks[len_(a)] for a in args]:
                 return None
-            headers = [_BULK_HEADERS[len(a)] for a in args]
         except IndexError:
-            if parts[0] != b"*%d" % len(args):
+            if parts[0] != b"*%d" % len(args) or parts[1:n - 1:2] != [b"$%d" % len(a) for a in args]:
                 return None
-            headers = [b"$%d" % len(a) for a in args]
-        if parts[1:n - 1:2] != headers:
-            return None
         return [args]
 
     def feed(self, data):
