@@ -7,7 +7,9 @@ are per thread: each thread binds its Stats with bind_thread_stats() and INFO su
 
 Every write goes through Database methods (set, delete, changed, set_expire, ...): they
 signal WATCH, count dirty, delete emptied containers and emit keyspace events, so
-handlers never do that bookkeeping themselves.
+handlers never do that bookkeeping themselves. One exception: dispatch.run_batch's GET
+and SET lanes write lookup_read() and set() out inline (tests/test_lanes.py); a change
+here is a change there.
 """
 
 import time
