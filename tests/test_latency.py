@@ -78,7 +78,9 @@ def test_slowlog_still_follows_its_own_threshold(r, monitor):
         r.slowlog_reset()
         raw_reply(r, "DEBUG", "SLEEP", "0.01")
         assert r.slowlog_len() == 0                    # 10 ms: latency event only
-        assert raw_reply(r, "LATENCY", "LATEST")[0][0] == b"command"
+        # by name: at a 1 ms threshold an expire cycle over earlier tests' keys may be
+        # an event too
+        assert b"command" in [event[0] for event in raw_reply(r, "LATENCY", "LATEST")]
         r.config_set("slowlog-log-slower-than", "0")
         r.get("k")
         assert r.slowlog_len() >= 1
