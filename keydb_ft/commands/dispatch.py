@@ -95,7 +95,13 @@ def run_batch(c, requests, *, len_=len, hash_=hash, type_=type, bytes_=bytes, pe
     key_locks = server.key_locks
     stripe_locks = key_locks.stripes
     out = c.out
+    append = out.append
     tracking = server.latency_tracking
+    # Read once per read, not per command. The containers are changed in place, so a
+    # WATCH, MONITOR or blocked client that arrives meanwhile is still seen; a new slowlog
+    # threshold applies from the next read (each request of a read was received before
+    # the change, as Redis runs a client's whole query buffer in one go).
+    watched, waiting, monitors, slow_floor = ks.watched, ks.waiting, server.monitors, server.slow_floor
     ran = 0
     fast = _client_plain(c)
     for argv in requests:
@@ -108,7 +114,10 @@ def run_batch(c, requests, *, len_=len, hash_=hash, type_=type, bytes_=bytes, pe
             continue
         ran += 1
         name = argv[0]
-        cmd = names[name] if name in names else None
+        try:
+            cmd = names[name]                  # one lookup; a miss is rare
+        except KeyError:
+            cmd = None
         if cmd is None or not cmd.plain or server.gate_checks is not None or server.pause_until:
             execute(c, argv)
             fast = _client_plain(c)
@@ -128,7 +137,7 @@ def run_batch(c, requests, *, len_=len, hash_=hash, type_=type, bytes_=bytes, pe
             if key not in data:
                 lock.release()
                 stats.keyspace_misses += 1
-                out.append(b"_\r\n" if c.resp3 else b"$-1\r\n")
+                append(b"_\r\n" if c.resp3 else b"$-1\r\n")
             else:
                 value = data[key]
                 exp = db.expires[i]
@@ -145,7 +154,7 @@ def run_batch(c, requests, *, len_=len, hash_=hash, type_=type, bytes_=bytes, pe
                 lock.release()
                 stats.keyspace_hits += 1
                 if len_(value) < 16384:
-                    out.append(b"$%d\r\n%s\r\n" % (len_(value), value))
+                    append(b"$%d\r\n%s\r\n" % (len_(value), value))
                 else:
                     encoders[bytes_](out, value, c.resp3)
             result = None
@@ -167,9 +176,9 @@ def run_batch(c, requests, *, len_=len, hash_=hash, type_=type, bytes_=bytes, pe
                     del exp[key]
                 stats.dirty += 1
                 db.access[i][key] = clock
-                if ks.watched:
+                if watched:
                     ks.touch_watched(db.id, key)
-                if ks.waiting[i]:
+                if waiting[i]:
                     ks.blocking.signal(db, key)
                 hook = ks.notify_hook
                 if hook is not None:
@@ -180,7 +189,7 @@ def run_batch(c, requests, *, len_=len, hash_=hash, type_=type, bytes_=bytes, pe
             if ks.propagating:
                 ks.propagate(db.id, argv)
             lock.release()
-            out.append(b"+OK\r\n")
+            append(b"+OK\r\n")
             result = None
         else:
             arity = cmd.arity
@@ -212,17 +221,18 @@ def run_batch(c, requests, *, len_=len, hash_=hash, type_=type, bytes_=bytes, pe
                 if stats.dirty != dirty and ks.propagating:
                     _propagate(c, argv)
                 if result is ok:
-                    out.append(b"+OK\r\n")
+                    append(b"+OK\r\n")
                 elif type_(result) is bytes_ and len_(result) < 16384:    # writer._bulk, inline
-                    out.append(b"$%d\r\n%s\r\n" % (len_(result), result))
+                    append(b"$%d\r\n%s\r\n" % (len_(result), result))
                 elif result is not no_reply:
                     encoders[type_(result)](out, result, c.resp3)
             finally:
                 lock.release()
         c.last_cmd = cmd.fullname
         elapsed = (perf() - start) // 1000
-        row = rows.get(cmd)
-        if row is None:
+        try:
+            row = rows[cmd]
+        except KeyError:                     # the command's first call on this loop
             row = rows[cmd] = new_row()
         row[0] += 1
         row[1] += elapsed
@@ -232,12 +242,12 @@ def run_batch(c, requests, *, len_=len, hash_=hash, type_=type, bytes_=bytes, pe
             else:
                 _track_long(row, elapsed)
         stats.total_commands += 1
-        if type_(result) is error_type:
+        if result is not None and type_(result) is error_type:
             row[3] += 1
             _count_error(stats, result)
-        if elapsed >= server.slow_floor:
+        if elapsed >= slow_floor:
             _slow(c, server, cmd, argv, elapsed)
-        if server.monitors and not cmd.skip_monitor:
+        if monitors and not cmd.skip_monitor:
             server.feed_monitors(c, argv)
     return ran
 
