@@ -69,9 +69,10 @@ def run_batch(c, requests, *, len_=len, hash_=hash, type_=type, bytes_=bytes, pe
     Plain commands (Command.plain: they cannot change the client's or the server's
     state) run here with the gate's client checks done once for the whole run instead
     of per command, and with the single-stripe lock, the handler, the reply and the
-    statistics inline. What another thread may change between two commands (gate hooks,
-    CLIENT PAUSE, MONITOR, propagation, the slowlog threshold) is still read per
-    command. Anything else goes through execute(). The sequence from the lock to the
+    statistics inline. Gate hooks, CLIENT PAUSE, propagation and the BGSAVE snapshot are
+    still read per command (the last two under the stripe lock); the WATCH table, blocked
+    clients and MONITOR list are read once but changed in place, and the slowlog floor
+    is read once per read. Anything else goes through execute(). The sequence from the lock to the
     statistics is run()'s, written out again because a call per command costs more
     than the duplication: change the two together.
 
