@@ -26,7 +26,7 @@ class Client:
                  "multi_error", "watched", "dirty_cas", "channels", "patterns",
                  "shard_channels", "reply_mode", "mute", "no_evict", "no_touch", "flags_extra",
                  "blocked", "deny_blocking", "backlog", "paused_requests", "monitor", "in_exec",
-                 "propagate_as", "replica", "__dict__")
+                 "propagate_as", "dirty_as", "replica", "__dict__")
 
     def __init__(self, server, loop, sock, addr, client_id):
         self.server = server
@@ -80,6 +80,7 @@ class Client:
         self.monitor = False
         self.in_exec = False
         self.propagate_as = None
+        self.dirty_as = None          # Redis's change count for this command (settle_dirty)
         self.replica = None           # replication link state when this is a replica
 
     def set_authenticated(self, flag):

@@ -44,3 +44,13 @@ def peek(d, key, default=None):
         return d[key]
     except KeyError:
         return default
+
+
+def settle_dirty(c, stats, dirty):
+    """After a command: where its handler said how many changes Redis counts for it
+    (c.dirty_as: fields set, elements pushed or removed, one for a SET with a TTL or a
+    RENAME), that replaces what its Database calls counted since dirty. The count is
+    rdb_changes_since_last_save and what the save points compare."""
+    n = c.dirty_as
+    c.dirty_as = None
+    stats.dirty = dirty + n

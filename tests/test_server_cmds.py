@@ -163,3 +163,49 @@ def _hits_and_misses(client):
 
 def test_keyspace_hits_and_misses_match_redis(r, real):
     assert _hits_and_misses(r) == _hits_and_misses(real)
+
+
+# What each write adds to rdb_changes_since_last_save (what the save points compare):
+# Redis counts one per command, or per element for the commands below.
+_CHANGE_COMMANDS = [
+    ["SET", "a", "1"], ["SET", "a", "1", "EX", "100"], ["SETEX", "a", "100", "v"],
+    ["PSETEX", "b", "100000", "v"], ["SET", "z", "y", "EX", "100", "GET"], ["SET", "k", "v", "KEEPTTL"],
+    ["SET", "k", "v", "NX"], ["GETEX", "k", "PERSIST"], ["COPY", "a", "cp"], ["RENAME", "cp", "rn"],
+    ["RENAMENX", "rn", "rn2"], ["MOVE", "rn2", "1"], ["MSET", "m1", "1", "m2", "2"],
+    ["MSETNX", "n1", "1", "n2", "2"], ["DEL", "m1", "m2", "nope"], ["UNLINK", "n1", "n2"],
+    ["HSET", "h", "a", "1", "b", "2"], ["HSET", "h", "a", "1", "c", "3"], ["HMSET", "h", "x", "1"],
+    ["HSETNX", "h", "q", "1"], ["HDEL", "h", "a", "b", "zz"], ["HINCRBY", "h", "n", "1"],
+    ["LPUSH", "l", "1", "2", "3"], ["RPUSH", "l", "4", "5"], ["LPUSHX", "l", "6", "7"], ["LPOP", "l"],
+    ["RPOP", "l", "2"], ["LSET", "l", "0", "x"], ["LREM", "l", "0", "x"], ["LTRIM", "l", "1", "-1"],
+    ["RPOPLPUSH", "l", "l2"], ["LMOVE", "l2", "l", "LEFT", "RIGHT"], ["LMPOP", "1", "l", "LEFT", "COUNT", "2"],
+    ["SADD", "s", "a", "b", "c", "a"], ["SREM", "s", "a", "zz"], ["SPOP", "s"], ["SADD", "s", "1", "2", "3", "4"],
+    ["SPOP", "s", "2"], ["SPOP", "s", "9"], ["SADD", "s", "a", "b"], ["SMOVE", "s", "s2", "a"],
+    ["SINTERSTORE", "s3", "s", "s2"], ["ZADD", "z1", "1", "a", "2", "b"], ["ZADD", "z1", "5", "a", "3", "c"],
+    ["ZINCRBY", "z1", "1", "a"], ["ZREM", "z1", "a", "zz"], ["ZPOPMIN", "z1"], ["ZADD", "z2", "1", "a", "2", "b", "3", "c"],
+    ["ZPOPMAX", "z2", "2"], ["ZADD", "z2", "1", "a", "2", "b", "3", "c"], ["ZREMRANGEBYRANK", "z2", "0", "1"],
+    ["ZUNIONSTORE", "z3", "1", "z2"], ["INCR", "i"], ["INCRBYFLOAT", "fl", "1.5"], ["APPEND", "ap", "x"],
+    ["SETRANGE", "sr", "5", "x"], ["SETBIT", "bt", "7", "1"], ["BITOP", "AND", "bo", "bt", "bt"],
+    ["PFADD", "hl", "a", "b"], ["PFADD", "hl", "a"], ["PFMERGE", "hl2", "hl"], ["XADD", "x", "*", "f", "v"],
+    ["EXPIRE", "i", "100"], ["PERSIST", "i"], ["GETDEL", "i"], ["GETSET", "ap", "z"],
+    ["GEOADD", "g", "13.36", "38.11", "P", "15.08", "37.50", "C"], ["FLUSHDB"], ["FLUSHDB"],
+]
+
+
+def _changes(client):
+    client.flushall()
+    client.set("src", "v", ex=100)
+    client.execute_command("RESTORE", "r", "100000", client.dump("src"))
+    seen = []
+    for args in _CHANGE_COMMANDS:
+        before = client.info("persistence")["rdb_changes_since_last_save"]
+        try:
+            client.execute_command(*args)
+        except redis.ResponseError:
+            pass
+        after = client.info("persistence")["rdb_changes_since_last_save"]
+        seen.append((" ".join(args), after - before))
+    return seen
+
+
+def test_changes_since_last_save_match_redis(r, real):
+    assert _changes(r) == _changes(real)

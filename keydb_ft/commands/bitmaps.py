@@ -75,6 +75,7 @@ def cmd_setbit(c, argv):
     buf, in_place = _writable(c, key, value, nbytes)
     old = bitmap.set_bit(buf, offset, on)
     _store_change(c, key, buf, in_place)
+    c.dirty_as = 1
     return old
 
 

@@ -10,7 +10,7 @@ import traceback
 from .. import errors
 from ..errors import CommandError
 from ..log import log
-from ..threadstate import peek
+from ..threadstate import peek, settle_dirty
 from ..resp.writer import ENCODERS, OK, Error
 from ..locks.striped import MASK as STRIPE_MASK
 from ..stats import SHORT_US, new_row
@@ -221,6 +221,8 @@ def run_batch(c, requests, *, len_=len, hash_=hash, type_=type, bytes_=bytes, pe
                     result = _unexpected(stats, cmd)
                 if stats.dirty != dirty and ks.propagating:
                     _propagate(c, argv)
+                if c.dirty_as is not None:
+                    settle_dirty(c, stats, dirty)
                 if result is ok:
                     append(b"+OK\r\n")
                 elif type_(result) is bytes_ and len_(result) < 16384:    # writer._bulk, inline
@@ -424,6 +426,8 @@ def run(c, cmd, argv, locked=False):
             result = _unexpected(stats, cmd)
         if stats.dirty != dirty and server.keyspace.propagating:
             _propagate(c, argv)
+        if c.dirty_as is not None:
+            settle_dirty(c, stats, dirty)
         if result is not NO_REPLY and not c.mute:
             if result is OK:
                 c.out.append(b"+OK\r\n")

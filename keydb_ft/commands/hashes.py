@@ -69,6 +69,7 @@ def remove_members(c, argv, cls, type_class, event):
     removed = sum(1 for m in argv[2:] if remove(m))
     if removed:
         after_removal(c, key, value, type_class, event)
+        c.dirty_as = removed
     return removed
 
 
@@ -126,6 +127,7 @@ def _hset(c, argv, name):
         created += set_field(argv[i], argv[i + 1])
     _fit(c, value, argv[2:])
     save(c, key, value, new, "h", "hset")
+    c.dirty_as = (len(argv) - 2) // 2    # Redis counts every pair, new or not
     return created
 
 

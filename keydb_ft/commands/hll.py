@@ -50,6 +50,7 @@ def cmd_pfadd(c, argv):
         raise CommandError(str(exc)) from None
     if changed:
         _store(c, key, old, value, "pfadd")
+        c.dirty_as = changed
     return 1 if changed else 0
 
 

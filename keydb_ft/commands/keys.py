@@ -79,6 +79,7 @@ def _rename(c, argv, nx):
         db.set_expire(dst, when)
     db.notify("g", "rename_from", src)
     db.notify("g", "rename_to", dst)
+    c.dirty_as = 1                      # one change for Redis, however many here
     return 1 if nx else OK
 
 
@@ -231,6 +232,7 @@ def cmd_move(c, argv):
     src.delete(key)
     src.notify("g", "move_from", key)
     target.notify("g", "move_to", key)
+    c.dirty_as = 1
     return 1
 
 
@@ -272,6 +274,7 @@ def cmd_copy(c, argv):
     if when is not None:
         target.set_expire(dst_key, when)
     target.notify("g", "copy_to", dst_key)
+    c.dirty_as = 1
     return 1
 
 

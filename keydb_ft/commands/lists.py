@@ -64,6 +64,7 @@ def _push(c, argv, left, existing_only):
         value.push(argv[2:], left)
         db.changed(key, value)
     db.notify("l", _event(left, "lpush", "rpush"), key)
+    c.dirty_as = len(argv) - 2           # Redis counts each element pushed
     return len(value)
 
 
@@ -89,6 +90,7 @@ def pop_list(c, key, value, left, count):
     items = value.pop_many(count, left)
     db.notify("l", _event(left, "lpop", "rpop"), key)
     db.changed(key, value)
+    c.dirty_as = len(items)             # Redis counts each element popped
     if not value:
         db.notify("g", "del", key)
     return items
@@ -301,6 +303,7 @@ def move_element(c, src, dst, from_left, to_left):
     db.changed(src, source)
     if not source:
         db.notify("g", "del", src)
+    c.dirty_as = 1                      # one change for Redis (lmoveGenericCommand)
     return element
 
 

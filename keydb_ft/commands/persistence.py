@@ -157,6 +157,7 @@ def cmd_restore(c, argv):
         from ..db.member_expiry import index_key
         index_key(db, key)
     db.notify("g", "restore", key)
+    c.dirty_as = 1
     effect = [b"RESTORE", key, b"%d" % ttl, argv[3], b"ABSTTL"]
     if replace:
         effect.append(b"REPLACE")

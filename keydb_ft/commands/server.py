@@ -51,8 +51,9 @@ def flush_databases(server, dbs):
          tips=("request_policy:all_shards", "response_policy:all_succeeded"), **SERVER)
 def cmd_flushdb(c, argv):
     _flush_mode(argv, "flushdb")
-    flush_databases(c.server, [c.db])
-    thread_stats().dirty += 1
+    removed = flush_databases(c.server, [c.db])
+    thread_stats().dirty += 1           # always propagated, as Redis forces it
+    c.dirty_as = removed                # Redis counts the keys removed
     return OK
 
 
@@ -60,8 +61,9 @@ def cmd_flushdb(c, argv):
          tips=("request_policy:all_shards", "response_policy:all_succeeded"), **SERVER)
 def cmd_flushall(c, argv):
     _flush_mode(argv, "flushall")
-    flush_databases(c.server, c.server.keyspace.dbs)
+    removed = flush_databases(c.server, c.server.keyspace.dbs)
     thread_stats().dirty += 1
+    c.dirty_as = removed
     for hook in c.server.flushall_hooks:
         hook(c)
     return OK

@@ -47,6 +47,7 @@ def cmd_sadd(c, argv):
     added = value.add_members(argv[2:], _max_intset(c))
     if added:
         save(c, key, value, new, "s", "sadd")
+        c.dirty_as = added
     return added
 
 
@@ -126,6 +127,7 @@ def _spop_count(c, key, raw):
         db.delete(key)
         db.notify("g", "del", key)
         c.propagate_as = [[b"DEL", key]]
+        c.dirty_as = size
         return SetReply(members)
     remaining = size - count
     if remaining * 5 > count:
@@ -138,6 +140,7 @@ def _spop_count(c, key, raw):
         value.reencode(_max_intset(c))
     db.changed(key, value)
     c.propagate_as = [[b"SREM", key, *popped]]
+    c.dirty_as = count
     return SetReply(popped)
 
 

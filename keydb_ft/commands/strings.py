@@ -115,6 +115,7 @@ def _store(c, key, value, when, keep_ttl, result, now):
     db.set(key, value, keep_ttl)
     db.notify("$", "set", key)
     if when is not None:
+        c.dirty_as = 1                   # one change with its TTL, as in Redis
         if when <= now:
             db.delete(key)
             db.notify("g", "del", key)

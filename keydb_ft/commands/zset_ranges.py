@@ -150,6 +150,7 @@ def _remrange(c, argv, kind):
     deleted = zs.delete_span(lo, hi)
     if deleted:
         changed(c, key, zs, "zremrangeby" + kind)
+        c.dirty_as = deleted
     return deleted
 
 

@@ -264,6 +264,7 @@ def zadd_apply(c, key, flags, ch, scores, members, event):
             c.db.notify("z", event, key)
         else:
             changed(c, key, zs, event)
+        c.dirty_as = added + updated    # as Redis's zaddGenericCommand (GEOADD too)
     if incr:
         return score if processed else None
     return added + updated if ch else added
@@ -293,6 +294,7 @@ def cmd_zrem(c, argv):
             break
     if deleted:
         changed(c, key, zs, "zrem")
+        c.dirty_as = deleted
     return deleted
 
 
@@ -366,6 +368,7 @@ def pop_from(c, key, where_min, count=None, propagate=True):
     entries = zs.pop(1 if count is None else count, where_min)
     if entries:
         changed(c, key, zs, "zpopmin" if where_min else "zpopmax")
+        c.dirty_as = len(entries)
         if propagate:
             effect = [b"ZPOPMIN" if where_min else b"ZPOPMAX", key]
             if count is not None:

@@ -45,7 +45,7 @@ from ..errors import CommandError
 from ..locks.striped import MASK, STRIPES
 from ..log import log
 from ..resp.writer import NULL_ARRAY, Error
-from ..threadstate import peek
+from ..threadstate import peek, settle_dirty
 
 _FOREVER_MS = 1 << 62       # longer timeouts overflow Redis's deadline: they never fire
 
@@ -211,6 +211,8 @@ def _attempt(w, key):
     if reply is not None and stats.dirty != dirty and ks.propagating:
         for effect in c.propagate_as or ():
             ks.propagate(w.db.id, effect)
+    if c.dirty_as is not None:
+        settle_dirty(c, stats, dirty)
     return reply
 
 
