@@ -14,6 +14,15 @@ class CommandError(Exception):
         self.text = text
 
 
+class ArityError(CommandError):
+    """A known command (or subcommand) with the wrong number of arguments: Redis counts
+    it as a rejected call of that command (commandstats rejected_calls)."""
+
+    def __init__(self, text, command):
+        super().__init__(text)
+        self.command = command
+
+
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 SYNTAX = "ERR syntax error"
 NOT_INTEGER = "ERR value is not an integer or out of range"

@@ -209,3 +209,40 @@ def _changes(client):
 
 def test_changes_since_last_save_match_redis(r, real):
     assert _changes(r) == _changes(real)
+
+
+# Errors in commandstats (rejected before the command ran: arity, unknown subcommand,
+# MULTI; failed while it ran) and errorstats, against redis-server.
+_ERROR_COMMANDS = [
+    ["GET", "l"], ["INCR", "s"], ["SET", "a"], ["SET", "a", "b", "XX", "NX"], ["NOSUCH"], ["GET"],
+    ["LPUSH", "s", "x"], ["EXPIRE", "s", "abc"], ["OBJECT", "NOPE"], ["CONFIG", "GET"], ["CONFIG"],
+    ["CLIENT", "NOPE"], ["ZADD", "z", "x", "m"], ["SELECT", "99"], ["EXEC"], ["DISCARD"], ["MULTI"],
+    ["GET", "s"], ["INCR", "s"], ["BADCMD"], ["HSET", "h", "f"], ["EXEC"], ["WATCH", "x"],
+    ["XADD", "x", "bad-id", "f", "v"], ["SETRANGE", "s", "-1", "x"], ["SCAN", "abc"],
+    ["GETEX", "s", "EX", "0"],
+]
+
+
+def _error_counts(client):
+    client.config_resetstat()
+    client.set("s", "x")
+    client.rpush("l", "a")
+    conn = client.connection_pool.get_connection()
+    try:
+        for args in _ERROR_COMMANDS:
+            conn.send_command(*args)
+            try:
+                conn.read_response()
+            except redis.ResponseError:
+                pass
+    finally:
+        client.connection_pool.release(conn)
+    stats = {name: (row["calls"], row["rejected_calls"], row["failed_calls"])
+             for name, row in client.info("commandstats").items()}
+    return stats, client.info("errorstats"), client.info("stats")["total_error_replies"]
+
+
+def test_rejected_and_failed_calls_match_redis(r, real):
+    ours, theirs = _error_counts(r), _error_counts(real)
+    assert ours == theirs
+    assert ours[0]["cmdstat_get"][1] == 1 and ours[0]["cmdstat_config|get"][1] == 1

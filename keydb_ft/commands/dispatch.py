@@ -8,7 +8,7 @@ import time
 import traceback
 
 from .. import errors
-from ..errors import CommandError
+from ..errors import ArityError, CommandError
 from ..log import log
 from ..threadstate import peek, settle_dirty
 from ..resp.writer import ENCODERS, OK, Error
@@ -47,7 +47,7 @@ def resolve(argv, names=_NAMES):
             names[raw] = cmd
     if cmd.subcommands and (len(argv) > 1 or cmd.handler is None):
         if len(argv) < 2:
-            raise CommandError(errors.wrong_arity(cmd.fullname))
+            raise ArityError(errors.wrong_arity(cmd.fullname), cmd)
         sub = peek(cmd.subcommands, argv[1].lower())
         if sub is None:
             raise CommandError(errors.unknown_subcommand(argv[1], cmd.name))
@@ -55,7 +55,7 @@ def resolve(argv, names=_NAMES):
     arity = cmd.arity
     n = len(argv)
     if (arity > 0 and n != arity) or n < -arity:
-        raise CommandError(errors.wrong_arity(cmd.fullname))
+        raise ArityError(errors.wrong_arity(cmd.fullname), cmd)
     return cmd
 
 
@@ -328,7 +328,7 @@ def _execute_gated(c, argv):
     except CommandError as exc:
         if c.in_multi:
             c.multi_error = True
-        _reject(c, stats, None, exc.text, argv)
+        _reject(c, stats, getattr(exc, "command", None), exc.text, argv)
         return
     c.last_cmd = cmd.fullname
     flags = cmd.flags
