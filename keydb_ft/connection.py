@@ -99,7 +99,9 @@ class Client:
         if not data:
             self.close()
             return
-        self.loop.stats.net_in += len(data)
+        stats = self.loop.stats
+        stats.net_in += len(data)
+        stats.reads += 1
         if self.blocked is None and self.paused_requests is None:
             # requests kept from a block or pause run first (process_input)
             requests = None if self.backlog else self.parser.take(data)
@@ -199,7 +201,9 @@ class Client:
             except OSError:
                 self.close()
                 return
-            self.loop.stats.net_out += sent
+            stats = self.loop.stats
+            stats.net_out += sent
+            stats.writes += 1
             self.out_pending = data[sent:] if sent < len(data) else b""
             if self.out_pending:
                 self.write_armed = True
@@ -217,7 +221,9 @@ class Client:
         except OSError:
             self.close()
             return
-        self.loop.stats.net_out += sent
+        stats = self.loop.stats
+        stats.net_out += sent
+        stats.writes += 1
         self.out_pending = data[sent:]
         if not self.out_pending:
             self.write_armed = False

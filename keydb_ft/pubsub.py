@@ -72,8 +72,9 @@ class PubSub:
         return count
 
     def counts(self):
+        """(channels, patterns, shard channels) with at least one subscriber."""
         with self.lock:
-            return len(self.channels), len(self.patterns)
+            return len(self.channels), len(self.patterns), len(self.shard)
 
     # -- keyspace notifications -----------------------------------------------------------
     def configure_events(self, text):

@@ -75,6 +75,7 @@ class Server:
         self.loading = False
         self.next_loop = 0
         self.expire_cursor = 0
+        self.expire_cycle_us = 0          # time in active expiry (cron thread only)
         self.gil_enabled = _gil_enabled()
         self.gc_policy = GcPolicy(config)
 
@@ -106,7 +107,7 @@ class Server:
         return "none"
 
     def pubsub_counts(self):
-        return (0, 0)
+        return (0, 0, 0)
 
     def config_changed(self):
         """After CONFIG SET: refresh values cached outside the config object."""
@@ -117,6 +118,7 @@ class Server:
         for stats in self.all_stats():
             if hasattr(stats, "reset"):
                 stats.reset()
+        self.expire_cycle_us = 0
         self.slowlog.reset()
 
     def reset_client(self, client):

@@ -7,7 +7,7 @@ class LoopStats(ThreadCounters):
     """Counters one loop thread owns; other threads only read them (INFO)."""
     __slots__ = ("commands", "errors", "total_commands", "connections", "net_in", "net_out",
                  "rejected_connections", "ops_samples", "error_replies", "unexpected_errors",
-                 "sync_full", "evicted_keys", "total_blocking_keys")
+                 "sync_full", "evicted_keys", "total_blocking_keys", "reads", "writes")
 
     def __init__(self):
         super().__init__()
@@ -24,6 +24,8 @@ class LoopStats(ThreadCounters):
         self.error_replies = 0
         self.unexpected_errors = 0
         self.evicted_keys = 0
+        self.reads = 0            # reads that brought data (total_reads_processed)
+        self.writes = 0           # socket writes (total_writes_processed)
 
     def reset(self):
         """CONFIG RESETSTAT, from whichever loop runs it. The tables are emptied in place:
@@ -33,7 +35,7 @@ class LoopStats(ThreadCounters):
         self.errors.clear()
         for name in ("total_commands", "connections", "net_in", "net_out", "rejected_connections",
                      "error_replies", "expired_keys", "keyspace_hits", "keyspace_misses",
-                     "evicted_keys"):
+                     "evicted_keys", "reads", "writes"):
             setattr(self, name, 0)
 
 

@@ -246,3 +246,41 @@ def test_rejected_and_failed_calls_match_redis(r, real):
     ours, theirs = _error_counts(r), _error_counts(real)
     assert ours == theirs
     assert ours[0]["cmdstat_get"][1] == 1 and ours[0]["cmdstat_config|get"][1] == 1
+
+
+def _info_fields(client):
+    conn = client.connection_pool.get_connection()
+    try:
+        conn.send_command("INFO", "everything")
+        text = conn.read_response(disable_decoding=True).decode()
+    finally:
+        client.connection_pool.release(conn)
+    section, fields = None, set()
+    for line in text.splitlines():
+        if line.startswith("# "):
+            section = line[2:]
+        elif ":" in line:
+            name = line.split(":", 1)[0]
+            if name.startswith(("cmdstat_", "errorstat_", "latency_percentiles_usec_")):
+                name = name.split("_")[0]
+            fields.add((section, "db*" if name[:2] == "db" and name[2:].isdigit() else name))
+    return fields
+
+
+def test_info_has_every_field_redis_has(r, real):
+    """Exporters and dashboards read INFO by name: every field redis-server 7.0 shows is
+    there (keydb-ft adds its own: threads, GIL, version)."""
+    for client in (r, real):
+        client.set("k", "v")
+    missing = _info_fields(real) - _info_fields(r)
+    assert not missing
+
+
+def test_reads_and_writes_are_counted_per_socket_operation(r):
+    before = r.info("stats")
+    r.pipeline(transaction=False).set("a", "1").get("a").incr("n").incr("n").execute()
+    after = r.info("stats")
+    # the INFO call itself is one more read and write on top of the pipeline's one each
+    assert after["total_commands_processed"] - before["total_commands_processed"] == 5
+    assert 2 <= after["total_reads_processed"] - before["total_reads_processed"] <= 3
+    assert 2 <= after["total_writes_processed"] - before["total_writes_processed"] <= 3

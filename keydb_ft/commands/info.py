@@ -11,6 +11,7 @@ from .. import REDIS_VERSION, __version__
 from ..resp.writer import Verbatim
 from ..latency import percentile_label, percentile_us
 from ..stats import merged, merged_commands, merged_durations, merged_errors
+from .memory import memory_breakdown
 from .registry import command
 from ..threadstate import peek
 
@@ -60,19 +61,54 @@ def _human(n):
     return f"{n}B"
 
 
+def _total_system_memory():
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def section_memory(server):
-    used = server.used_memory
-    peak = max(server.peak_memory, used)
+    """Redis 7.0's fields in its order. keydb-ft measures its resident size, so the
+    allocator and RSS figures are that size (ratios 1.00); there is no Lua VM, no
+    replication backlog and no cluster bus, so those are 0."""
+    m = memory_breakdown(server)
+    used, peak, startup, dataset = m["used"], m["peak"], m["startup"], m["dataset"]
+    net = used - startup
     maxmem = server.config.maxmemory
+    system = _total_system_memory()
     return [("used_memory", used), ("used_memory_human", _human(used)),
             ("used_memory_rss", used), ("used_memory_rss_human", _human(used)),
             ("used_memory_peak", peak), ("used_memory_peak_human", _human(peak)),
             ("used_memory_peak_perc", f"{100.0 * used / peak if peak else 100:.2f}%"),
-            ("used_memory_lua", 31744), ("used_memory_scripts", 0),
+            ("used_memory_overhead", m["overhead"]), ("used_memory_startup", startup),
+            ("used_memory_dataset", dataset),
+            ("used_memory_dataset_perc", f"{100.0 * dataset / net if net > 0 else 0:.2f}%"),
+            ("allocator_allocated", used), ("allocator_active", used),
+            ("allocator_resident", used),
+            ("total_system_memory", system), ("total_system_memory_human", _human(system)),
+            ("used_memory_lua", 0), ("used_memory_vm_eval", 0), ("used_memory_lua_human", "0B"),
+            ("used_memory_scripts_eval", 0), ("number_of_cached_scripts", 0),
+            ("number_of_functions", 0), ("number_of_libraries", 0),
+            ("used_memory_vm_functions", 0), ("used_memory_vm_total", 0),
+            ("used_memory_vm_total_human", "0B"), ("used_memory_functions", 0),
+            ("used_memory_scripts", 0), ("used_memory_scripts_human", "0B"),
             ("maxmemory", maxmem), ("maxmemory_human", _human(maxmem)),
             ("maxmemory_policy", server.config.maxmemory_policy),
-            ("mem_fragmentation_ratio", "1.00"), ("mem_allocator", "pymalloc"),
-            ("lazyfree_pending_objects", 0)]
+            ("allocator_frag_ratio", "1.00"), ("allocator_frag_bytes", 0),
+            ("allocator_rss_ratio", "1.00"), ("allocator_rss_bytes", 0),
+            ("rss_overhead_ratio", "1.00"), ("rss_overhead_bytes", 0),
+            ("mem_fragmentation_ratio", "1.00"), ("mem_fragmentation_bytes", 0),
+            ("mem_not_counted_for_evict", m["aof_buffer"]), ("mem_replication_backlog", 0),
+            ("mem_total_replication_buffers", 0), ("mem_clients_slaves", 0),
+            ("mem_clients_normal", m["clients"]), ("mem_cluster_links", 0),
+            ("mem_aof_buffer", m["aof_buffer"]), ("mem_allocator", "pymalloc"),
+            ("active_defrag_running", 0), ("lazyfree_pending_objects", 0),
+            ("lazyfreed_objects", 0)]
 
 
 def section_stats(server):
@@ -84,33 +120,41 @@ def section_stats(server):
         span = max(t1 - t0, 1e-6)
         ops = int((c1 - c0) / span)
         in_kbps, out_kbps = (i1 - i0) / span / 1024, (o1 - o0) / span / 1024
+    channels, patterns, shard_channels = server.pubsub_counts()
     return [("total_connections_received", merged(stats, "connections")),
             ("total_commands_processed", merged(stats, "total_commands")),
             ("instantaneous_ops_per_sec", ops),
             ("total_net_input_bytes", merged(stats, "net_in")),
             ("total_net_output_bytes", merged(stats, "net_out")),
+            ("total_net_repl_input_bytes", 0), ("total_net_repl_output_bytes", 0),
             ("instantaneous_input_kbps", f"{in_kbps:.2f}"),
             ("instantaneous_output_kbps", f"{out_kbps:.2f}"),
+            ("instantaneous_input_repl_kbps", "0.00"), ("instantaneous_output_repl_kbps", "0.00"),
             ("rejected_connections", merged(stats, "rejected_connections")),
             ("sync_full", 0), ("sync_partial_ok", 0), ("sync_partial_err", 0),
             ("expired_keys", merged(stats, "expired_keys")),
             ("expired_stale_perc", "0.00"), ("expired_time_cap_reached_count", 0),
+            ("expire_cycle_cpu_milliseconds", server.expire_cycle_us // 1000),
             ("evicted_keys", merged(stats, "evicted_keys")), ("evicted_clients", 0),
-            ("total_eviction_exceeded_time", 0),
+            ("total_eviction_exceeded_time", 0), ("current_eviction_exceeded_time", 0),
             ("keyspace_hits", merged(stats, "keyspace_hits")),
             ("keyspace_misses", merged(stats, "keyspace_misses")),
-            ("pubsub_channels", server.pubsub_counts()[0]),
-            ("pubsub_patterns", server.pubsub_counts()[1]),
+            ("pubsub_channels", channels), ("pubsub_patterns", patterns),
+            ("pubsubshard_channels", shard_channels),
             ("latest_fork_usec", 0), ("total_forks", 0),
             ("migrate_cached_sockets", 0), ("slave_expires_tracked_keys", 0),
             ("active_defrag_hits", 0), ("active_defrag_misses", 0),
-            ("total_active_defrag_time", 0), ("tracking_total_keys", 0),
+            ("active_defrag_key_hits", 0), ("active_defrag_key_misses", 0),
+            ("total_active_defrag_time", 0), ("current_active_defrag_time", 0),
+            ("tracking_total_keys", 0), ("tracking_total_items", 0),
+            ("tracking_total_prefixes", 0),
             ("unexpected_error_replies", merged(stats, "unexpected_errors")),
             ("total_error_replies", merged(stats, "error_replies")),
             ("dump_payload_sanitizations", 0),
-            ("total_reads_processed", merged(stats, "total_commands")),
-            ("total_writes_processed", merged(stats, "total_commands")),
-            ("io_threaded_reads_processed", 0), ("io_threaded_writes_processed", 0)]
+            ("total_reads_processed", merged(stats, "reads")),
+            ("total_writes_processed", merged(stats, "writes")),
+            ("io_threaded_reads_processed", 0), ("io_threaded_writes_processed", 0),
+            ("reply_buffer_shrinks", 0), ("reply_buffer_expands", 0)]
 
 
 def section_cpu(server):

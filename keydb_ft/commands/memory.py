@@ -85,12 +85,10 @@ def cmd_memory_usage(c, argv):
     return value_size(data[key], samples) + sys.getsizeof(key) + _ENTRY_BYTES
 
 
-@command("memory|stats", 2, "", tips=("nondeterministic_output",
-         "request_policy:all_shards", "response_policy:special"), **_MEM)
-def cmd_memory_stats(c, argv):
-    server = c.server
+def memory_breakdown(server):
+    """Where the memory goes, as MEMORY STATS and INFO memory report it: the resident
+    size split into start-up, client buffers, the key tables and the data in them."""
     used = server.used_memory or 1
-    peak = max(server.peak_memory, used)
     startup = min(server.startup_memory, used)
     clients = sum(len(cl.out_pending) for cl in server.client_list())
     dbs = []
@@ -106,17 +104,27 @@ def cmd_memory_stats(c, argv):
         overhead += main + expires
         dbs.append((f"db.{db.id}", {"overhead.hashtable.main": main,
                                     "overhead.hashtable.expires": expires}))
-    dataset = max(used - overhead, 0)
+    return {"used": used, "peak": max(server.peak_memory, used), "startup": startup,
+            "clients": clients, "overhead": overhead, "dataset": max(used - overhead, 0),
+            "keys": keys, "dbs": dbs, "aof_buffer": _aof_buffer(server)}
+
+
+@command("memory|stats", 2, "", tips=("nondeterministic_output",
+         "request_policy:all_shards", "response_policy:special"), **_MEM)
+def cmd_memory_stats(c, argv):
+    m = memory_breakdown(c.server)
+    used, peak, startup, dataset = m["used"], m["peak"], m["startup"], m["dataset"]
+    keys = m["keys"]
     net = used - startup
     reply = {
         "peak.allocated": peak, "total.allocated": used, "startup.allocated": startup,
-        "replication.backlog": 0, "clients.slaves": 0, "clients.normal": clients,
-        "cluster.links": 0, "aof.buffer": _aof_buffer(server), "lua.caches": 0,
+        "replication.backlog": 0, "clients.slaves": 0, "clients.normal": m["clients"],
+        "cluster.links": 0, "aof.buffer": m["aof_buffer"], "lua.caches": 0,
         "functions.caches": 0,
     }
-    reply.update(dbs)
+    reply.update(m["dbs"])
     reply.update({
-        "overhead.total": overhead, "keys.count": keys,
+        "overhead.total": m["overhead"], "keys.count": keys,
         "keys.bytes-per-key": net // keys if keys else 0, "dataset.bytes": dataset,
         "dataset.percentage": 100.0 * dataset / net if net > 0 else 0.0,
         "peak.percentage": 100.0 * used / peak,
