@@ -216,6 +216,12 @@ OPTIONS = [
     # threads (keydb)
     Option("server-threads", "int", 2, 1, 64, mutable=False),
     Option("server-thread-affinity", "string", "false", mutable=False),
+    # CPU lists (Redis's syntax, "0-7:2,10"): the loops and cron; the snapshot thread of
+    # BGSAVE; of an AOF rewrite; the AOF writer (Redis's background I/O threads)
+    Option("server_cpulist", "string", "", mutable=False),
+    Option("bgsave_cpulist", "string", "", mutable=False),
+    Option("aof_rewrite_cpulist", "string", "", mutable=False),
+    Option("bio_cpulist", "string", "", mutable=False),
     # security and clients
     Option("requirepass", "string", ""),
     Option("maxclients", "int", 10000, 1, 2 ** 31 - 1),
@@ -239,7 +245,7 @@ OPTIONS = [
     Option("lazyfree-lazy-server-del", "bool", False),
     Option("lazyfree-lazy-user-del", "bool", False),
     Option("lazyfree-lazy-user-flush", "bool", False),
-    Option("replica-lazy-flush", "bool", False),
+    Option("replica-lazy-flush", "bool", False, aliases=("slave-lazy-flush",)),
     Option("activedefrag", "bool", False),
     # expiry and cron
     Option("hz", "int", 10, 0, 2 ** 31 - 1),   # used clamped to 1..500, as Redis

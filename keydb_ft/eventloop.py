@@ -19,6 +19,7 @@ from collections import deque
 
 from .db.keyspace import bind_thread_stats
 from .log import log
+from .process import pin_thread
 from .stats import LoopStats
 
 _READ = select.EPOLLIN
@@ -114,6 +115,8 @@ class EventLoop(threading.Thread):
                 os.sched_setaffinity(0, {self.cpu})
             except OSError as exc:
                 log.warning(f"Could not pin loop {self.index} to CPU {self.cpu}: {exc}")
+        else:
+            pin_thread("server_cpulist", f"loop {self.index}", self.server.config.server_cpulist)
         # What only this loop uses is made again by this thread: in the free-threaded
         # interpreter an object's reference count is cheap (thread-local) only for the
         # thread that created it, and a dict read of a value another thread created, whose

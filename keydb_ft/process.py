@@ -27,6 +27,39 @@ def daemonize():
     sys.stdout = sys.stderr = open(os.devnull, "w")
 
 
+def parse_cpulist(text):
+    """The CPUs of a Redis CPU list ("0-7:2,10,12-13": single CPUs, ranges, ranges with
+    a step), or None when text is empty or not such a list."""
+    cpus = set()
+    for part in filter(None, text.replace(" ", "").split(",")):
+        span, _, step = part.partition(":")
+        first, _, last = span.partition("-")
+        try:
+            lo = int(first)
+            hi = int(last) if last else lo
+            stride = int(step) if step else 1
+        except ValueError:
+            return None
+        if lo < 0 or hi < lo or stride < 1:
+            return None
+        cpus.update(range(lo, hi + 1, stride))
+    return cpus or None
+
+
+def pin_thread(setting, name, text):
+    """Pin the calling thread to the CPU list in a *_cpulist setting (server_cpulist,
+    bgsave_cpulist, ...), as Redis pins its threads; nothing when it is empty."""
+    if not text:
+        return
+    cpus = parse_cpulist(text)
+    try:
+        if cpus is None:
+            raise ValueError(f"not a CPU list: {text!r}")
+        os.sched_setaffinity(0, cpus)          # 0: the calling thread
+    except (OSError, ValueError) as exc:
+        log.warning(f"Could not pin the {name} thread to {setting} {text}: {exc}")
+
+
 def disable_thp():
     """Transparent huge pages off for this process (disable-thp yes)."""
     try:

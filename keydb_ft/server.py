@@ -26,6 +26,7 @@ from .locks import KeyLocks
 from .locks.striped import leaf_lock
 from .log import log
 from .gcpolicy import GcPolicy
+from .process import parse_cpulist, pin_thread
 from .latency import LatencyMonitor
 from . import immortal
 from .slowlog import SlowLog
@@ -284,7 +285,7 @@ class Server:
     def start(self):
         cfg = self.config
         self.startup_memory = self.used_memory = _rss()    # MEMORY STATS startup.allocated
-        cpus = _affinity_plan(cfg.server_thread_affinity, cfg.server_threads)
+        cpus = _affinity_plan(cfg.server_thread_affinity, cfg.server_threads, cfg.server_cpulist)
         self.loops = [EventLoop(self, i, cpus[i] if cpus else None)
                       for i in range(cfg.server_threads)]
         for sock in self.listeners:
@@ -304,6 +305,7 @@ class Server:
 
     def _cron(self):
         from .db.expire import active_expire_cycle
+        pin_thread("server_cpulist", "cron", self.config.server_cpulist)
         self.cron_stats = LoopStats()     # made by the thread that counts in it (eventloop.run)
         bind_thread_stats(self.cron_stats)
         while not self.stopped.wait(1.0 / self.hz()):
@@ -429,11 +431,13 @@ def _escape(arg):
     return "".join(out)
 
 
-def _affinity_plan(setting, threads):
+def _affinity_plan(setting, threads, cpulist=""):
+    """One CPU per loop for server-thread-affinity, taken from server_cpulist when that
+    is set (else from the CPUs this process may use); None when it is off."""
     text = str(setting).strip().lower()
     if text in ("false", "no", "", "0"):
         return None
-    cpus = sorted(os.sched_getaffinity(0))
+    cpus = sorted(parse_cpulist(cpulist) or os.sched_getaffinity(0))
     return [cpus[i % len(cpus)] for i in range(threads)]
 
 

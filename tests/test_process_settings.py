@@ -157,3 +157,47 @@ def test_daemonize(tmp_path):
     finally:
         if os.path.exists(f"/proc/{pid}"):
             os.kill(pid, signal.SIGKILL)
+
+
+def _affinities(pid):
+    """CPU list of each of pid's threads."""
+    out = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as fh:
+                for line in fh:
+                    if line.startswith("Cpus_allowed_list:"):
+                        out.append(line.split()[1])
+        except OSError:
+            pass
+    return sorted(out)
+
+
+def test_cpulists_pin_their_threads(tmp_path):
+    from keydb_ft.process import parse_cpulist
+    assert parse_cpulist("0-7:2,10") == {0, 2, 4, 6, 10}
+    assert parse_cpulist("3") == {3} and parse_cpulist("") is None
+    assert parse_cpulist("3-1") is None and parse_cpulist("x") is None
+    cpus = sorted(os.sched_getaffinity(0))
+    first, last = str(cpus[0]), str(cpus[-1])
+    srv = ServerProcess(tmp_path, threads=2, args=["--server_cpulist", first,
+                                                   "--bio_cpulist", last,
+                                                   "--appendonly", "yes"])
+    try:
+        client = srv.client()
+        assert client.config_get("*_cpulist") == {
+            "server_cpulist": first, "bio_cpulist": last, "bgsave_cpulist": "",
+            "aof_rewrite_cpulist": ""}
+        pinned = _affinities(srv.proc.pid)
+        # two loops and the cron on the first CPU, the AOF writer on the last
+        assert pinned.count(first) >= 3 + (first == last)
+        assert last in pinned
+    finally:
+        srv.stop()
+    (tmp_path / "bad").mkdir()
+    bad = ServerProcess(tmp_path / "bad", threads=1, args=["--server_cpulist", "7-2"])
+    try:
+        assert bad.client().ping()
+        assert "Could not pin the loop 0 thread to server_cpulist 7-2" in bad.log_text()
+    finally:
+        bad.stop()

@@ -34,6 +34,7 @@ from types import SimpleNamespace
 
 from ..locks.striped import leaf_lock
 from ..log import log
+from ..process import pin_thread
 from ..threadstate import PerThread
 from .snapshot import fsync_directory
 
@@ -362,6 +363,7 @@ class AofSink:
             self.thread.start()
 
     def _run(self):
+        pin_thread("bio_cpulist", "aof", self.server.config.bio_cpulist)
         while not self.stopping.wait(WRITE_INTERVAL):
             if self.on and (self.buf or (self.policy == "everysec" and self.synced < self.seq)):
                 try:

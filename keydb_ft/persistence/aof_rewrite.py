@@ -126,7 +126,9 @@ class AofManager:
             sink.set_policy(self.server.config.appendfsync)
             sink.start_thread()
         log.notice("Background append only file rewriting started (snapshot thread, no fork)")
-        snap_mod.run_in_thread("aof-rewrite", self._rewrite_thread, snap, markers[0])
+        snap_mod.run_in_thread("aof-rewrite", self._rewrite_thread, snap, markers[0],
+                               cpulist=("aof_rewrite_cpulist",
+                                        self.server.config.aof_rewrite_cpulist))
         return True
 
     def _rewrite_thread(self, snap, marker):

@@ -156,7 +156,8 @@ class RdbPersistence:
             raise
         self.snapshot = snap
         log.notice("Background saving started by a snapshot thread (no fork)")
-        snap_mod.run_in_thread("bgsave", self._bgsave_thread, snap)
+        snap_mod.run_in_thread("bgsave", self._bgsave_thread, snap,
+                               cpulist=("bgsave_cpulist", self.server.config.bgsave_cpulist))
         return True
 
     def _bgsave_thread(self, snap):

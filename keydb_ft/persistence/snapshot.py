@@ -33,6 +33,7 @@ from itertools import repeat
 
 from ..db.access import idle_ms, lfu_counter
 from ..locks import STRIPES
+from ..process import pin_thread
 from . import rdb_save
 from .crc64 import crc64
 from .rdbformat import Writer
@@ -263,13 +264,15 @@ def fsync_directory(directory):
         os.close(fd)
 
 
-def run_in_thread(name, fn, *args):
-    """A background snapshot thread, niced so the loop threads keep their CPU."""
+def run_in_thread(name, fn, *args, cpulist=("", "")):
+    """A background snapshot thread, niced so the loop threads keep their CPU, and pinned
+    to cpulist (the setting's name and value: bgsave_cpulist, aof_rewrite_cpulist)."""
     def run():
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WALKER_NICE)
         except (OSError, AttributeError):
             pass
+        pin_thread(cpulist[0], name, cpulist[1])
         fn(*args)
     t = threading.Thread(target=run, name=name, daemon=True)
     t.start()
