@@ -56,14 +56,17 @@ class Option:
         self.lo, self.hi, self.mutable, self.choices = lo, hi, mutable, choices
         self.apply, self.aliases, self.multi = apply, aliases, multi
         self.attr = name.replace("-", "_")
-        self.check = check      # string options: callable(text), raises ConfigError
+        self.check = check      # callable(text) for strings, (value) for bools: ConfigError
 
     def parse(self, args):
         """Value from the argument words of a config line or CONFIG SET."""
         text = " ".join(args)
         kind = self.kind
         if kind == "bool":
-            return _parse_bool(text)
+            value = _parse_bool(text)
+            if self.check is not None:
+                self.check(value)
+            return value
         if kind == "int":
             return _parse_int(text, self.lo, self.hi)
         if kind == "memory":
@@ -99,6 +102,14 @@ class Option:
         if self.kind == "list":
             return " ".join(value)
         return str(value)
+
+
+def _no_defrag(on):
+    """activedefrag: there is no defragmenter (Redis built without one says this)."""
+    if on:
+        raise ConfigError("Active defragmentation cannot be enabled: it requires a Redis "
+                          "server compiled with a modified Jemalloc like the one shipped by "
+                          "default with the Redis source distribution")
 
 
 def _check_flags(*allowed):
@@ -246,7 +257,15 @@ OPTIONS = [
     Option("lazyfree-lazy-user-del", "bool", False),
     Option("lazyfree-lazy-user-flush", "bool", False),
     Option("replica-lazy-flush", "bool", False, aliases=("slave-lazy-flush",)),
-    Option("activedefrag", "bool", False),
+    # no defragmenter (pymalloc): as a Redis built without one, activedefrag cannot be
+    # turned on; its tunables are kept with Redis's defaults and ranges
+    Option("activedefrag", "bool", False, check=_no_defrag),
+    Option("active-defrag-ignore-bytes", "memory", 100 * 1024 * 1024, 1, 2 ** 63 - 1),
+    Option("active-defrag-threshold-lower", "int", 10, 0, 1000),
+    Option("active-defrag-threshold-upper", "int", 100, 0, 1000),
+    Option("active-defrag-cycle-min", "int", 1, 1, 99),
+    Option("active-defrag-cycle-max", "int", 25, 1, 99),
+    Option("active-defrag-max-scan-fields", "int", 1000, 1, 2 ** 63 - 1),
     # expiry and cron
     Option("hz", "int", 10, 0, 2 ** 31 - 1),   # used clamped to 1..500, as Redis
     Option("dynamic-hz", "bool", True),
