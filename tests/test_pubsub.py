@@ -4,6 +4,8 @@ notifications; replies compared with redis-server 7.0 where they are determinist
 import threading
 import time
 
+import redis
+
 from conftest import normalize
 
 
@@ -124,3 +126,75 @@ def test_many_publishers(server, r):
     for i in range(6):           # each publisher's messages arrive in its order
         seq = [int(m["data"].split(b":")[1]) for m in got if m["data"].startswith(b"%d:" % i)]
         assert seq == list(range(100))
+
+
+# Keyspace events of 90 writes, in order, against redis-server (cache invalidation
+# listens to these).
+_EVENT_COMMANDS = [
+    ["SET", "a", "1"], ["SET", "a", "1", "EX", "100"], ["SETEX", "a", "100", "v"],
+    ["SET", "z", "y", "EX", "100", "GET"], ["SET", "k", "v", "KEEPTTL"],
+    ["GETEX", "k", "EX", "5"], ["GETEX", "k", "PERSIST"], ["COPY", "a", "cp"],
+    ["RENAME", "cp", "rn"], ["RENAMENX", "rn", "rn2"], ["MOVE", "rn2", "1"],
+    ["MSET", "m1", "1", "m2", "2"], ["DEL", "m1", "m2", "nope"], ["UNLINK", "z"],
+    ["RESTORE", "r", "0", "<dump>"], ["HSET", "h", "a", "1", "b", "2"],
+    ["HDEL", "h", "a", "b"], ["HINCRBY", "h", "n", "1"], ["HINCRBYFLOAT", "h", "f", "1.5"],
+    ["HSETNX", "h", "q", "1"], ["LPUSH", "l", "1", "2", "3"], ["RPUSH", "l", "4"],
+    ["LPOP", "l"], ["RPOP", "l", "2"], ["LSET", "l", "0", "x"],
+    ["LINSERT", "l", "BEFORE", "x", "y"], ["LREM", "l", "0", "y"], ["LTRIM", "l", "0", "0"],
+    ["RPOPLPUSH", "l", "l2"], ["LMOVE", "l2", "l3", "LEFT", "RIGHT"],
+    ["LMPOP", "1", "l3", "LEFT"], ["SADD", "s", "a", "b", "c"], ["SREM", "s", "a"],
+    ["SADD", "sm", "c"], ["SMOVE", "sm", "s2", "c"], ["SMOVE", "s", "s2", "zz"],
+    ["SADD", "s", "x"], ["SINTERSTORE", "s3", "s", "s2"], ["SUNIONSTORE", "s4", "s", "s2"],
+    ["SDIFFSTORE", "s5", "s", "nope"], ["ZADD", "z1", "1", "a", "2", "b"],
+    ["ZINCRBY", "z1", "1", "a"], ["ZREM", "z1", "a"], ["ZPOPMIN", "z1"],
+    ["ZADD", "z2", "1", "a", "2", "b"], ["ZREMRANGEBYSCORE", "z2", "0", "1"],
+    ["ZUNIONSTORE", "z3", "1", "z2"], ["ZRANGESTORE", "z4", "z2", "0", "-1"],
+    ["ZINTERSTORE", "z5", "1", "nope"], ["INCR", "i"], ["INCRBYFLOAT", "fl", "1.5"],
+    ["DECRBY", "i", "3"], ["APPEND", "ap", "x"], ["SETRANGE", "sr", "5", "x"],
+    ["SETBIT", "bt", "7", "1"], ["BITFIELD", "bf", "SET", "u8", "0", "1"],
+    ["BITOP", "AND", "bo", "bt", "bt"], ["PFADD", "hl", "a"], ["PFMERGE", "hl2", "hl"],
+    ["PFCOUNT", "hl", "hl2"], ["XADD", "x", "1-1", "f", "v"], ["XDEL", "x", "1-1"],
+    ["XADD", "x", "2-1", "f", "v"], ["XTRIM", "x", "MAXLEN", "0"],
+    ["XGROUP", "CREATE", "x", "g", "$"], ["XGROUP", "CREATECONSUMER", "x", "g", "c1"],
+    ["XGROUP", "DELCONSUMER", "x", "g", "c1"], ["XGROUP", "DESTROY", "x", "g"],
+    ["XSETID", "x", "5-0"], ["EXPIRE", "i", "100"], ["PEXPIRE", "i", "-1"],
+    ["PERSIST", "ap"], ["EXPIRE", "ap", "100"], ["PERSIST", "ap"], ["GETDEL", "fl"],
+    ["GETSET", "ap", "z"], ["SORT", "l", "ALPHA", "STORE", "ls"],
+    ["GEOADD", "g", "13.36", "38.11", "P"],
+    ["GEOSEARCHSTORE", "g2", "g", "FROMLONLAT", "13", "38", "BYRADIUS", "500", "km"],
+    ["SWAPDB", "0", "1"], ["SWAPDB", "0", "1"], ["FLUSHDB"], ["SET", "t", "v", "PX", "1"],
+]
+
+
+def _events(client):
+    client.config_set("notify-keyspace-events", "KEA")
+    client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    listener = client.pubsub()
+    try:
+        listener.psubscribe("__key*__:*")
+        listener.get_message(timeout=5)
+        client.set("src", "v", ex=100)
+        dump = client.dump("src")
+        for args in _EVENT_COMMANDS:
+            args = [dump if a == "<dump>" else a for a in args]
+            try:
+                client.execute_command(*args)
+            except redis.ResponseError:
+                pass
+        time.sleep(0.05)
+        client.get("t")                       # expired on access
+        events = []
+        while (message := listener.get_message(timeout=0.5)) is not None:
+            if message["type"] == "pmessage":
+                events.append((message["channel"], message["data"]))
+        return events
+    finally:
+        listener.close()
+        client.config_set("notify-keyspace-events", "")
+        client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+def test_keyspace_events_match_redis(r, real):
+    ours, theirs = _events(r), _events(real)
+    assert ours == theirs
+    assert len(ours) > 180
