@@ -25,6 +25,12 @@ DOCS = {
             },
         ],
     },
+    'asking': {
+        b'summary': b'Sent by cluster clients after an -ASK redirect',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+    },
     'auth': {
         b'summary': b'Authenticate to the server',
         b'since': b'1.0.0',
@@ -952,6 +958,383 @@ DOCS = {
         b'group': b'connection',
         b'complexity': b'O(N) Where N is the number of paused clients',
     },
+    'cluster': {
+        b'summary': b'A container for cluster commands',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'Depends on subcommand.',
+    },
+    'cluster|addslots': {
+        b'summary': b'Assign new hash slots to receiving node',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(N) where N is the total number of hash slot arguments',
+        b'arguments': [
+            {
+                b'name': b'slot',
+                b'type': b'integer',
+                b'flags': SetReply(['multiple']),
+            },
+        ],
+    },
+    'cluster|addslotsrange': {
+        b'summary': b'Assign new hash slots to receiving node',
+        b'since': b'7.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(N) where N is the total number of the slots between the start slot and end slot arguments.',
+        b'arguments': [
+            {
+                b'name': b'start-slot_end-slot',
+                b'type': b'block',
+                b'flags': SetReply(['multiple']),
+                b'arguments': [
+                    {
+                        b'name': b'start-slot',
+                        b'type': b'integer',
+                    },
+                    {
+                        b'name': b'end-slot',
+                        b'type': b'integer',
+                    },
+                ],
+            },
+        ],
+    },
+    'cluster|bumpepoch': {
+        b'summary': b'Advance the cluster config epoch',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+    },
+    'cluster|count-failure-reports': {
+        b'summary': b'Return the number of failure reports active for a given node',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(N) where N is the number of failure reports',
+        b'arguments': [
+            {
+                b'name': b'node-id',
+                b'type': b'string',
+            },
+        ],
+    },
+    'cluster|countkeysinslot': {
+        b'summary': b'Return the number of local keys in the specified hash slot',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+        b'arguments': [
+            {
+                b'name': b'slot',
+                b'type': b'integer',
+            },
+        ],
+    },
+    'cluster|delslots': {
+        b'summary': b'Set hash slots as unbound in receiving node',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(N) where N is the total number of hash slot arguments',
+        b'arguments': [
+            {
+                b'name': b'slot',
+                b'type': b'integer',
+                b'flags': SetReply(['multiple']),
+            },
+        ],
+    },
+    'cluster|delslotsrange': {
+        b'summary': b'Set hash slots as unbound in receiving node',
+        b'since': b'7.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(N) where N is the total number of the slots between the start slot and end slot arguments.',
+        b'arguments': [
+            {
+                b'name': b'start-slot_end-slot',
+                b'type': b'block',
+                b'flags': SetReply(['multiple']),
+                b'arguments': [
+                    {
+                        b'name': b'start-slot',
+                        b'type': b'integer',
+                    },
+                    {
+                        b'name': b'end-slot',
+                        b'type': b'integer',
+                    },
+                ],
+            },
+        ],
+    },
+    'cluster|failover': {
+        b'summary': b'Forces a replica to perform a manual failover of its master.',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+        b'arguments': [
+            {
+                b'name': b'options',
+                b'type': b'oneof',
+                b'flags': SetReply(['optional']),
+                b'arguments': [
+                    {
+                        b'name': b'force',
+                        b'type': b'pure-token',
+                        b'token': b'FORCE',
+                    },
+                    {
+                        b'name': b'takeover',
+                        b'type': b'pure-token',
+                        b'token': b'TAKEOVER',
+                    },
+                ],
+            },
+        ],
+    },
+    'cluster|flushslots': {
+        b'summary': b"Delete a node's own slots information",
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+    },
+    'cluster|forget': {
+        b'summary': b'Remove a node from the nodes table',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+        b'arguments': [
+            {
+                b'name': b'node-id',
+                b'type': b'string',
+            },
+        ],
+    },
+    'cluster|getkeysinslot': {
+        b'summary': b'Return local key names in the specified hash slot',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(log(N)) where N is the number of requested keys',
+        b'arguments': [
+            {
+                b'name': b'slot',
+                b'type': b'integer',
+            },
+            {
+                b'name': b'count',
+                b'type': b'integer',
+            },
+        ],
+    },
+    'cluster|help': {
+        b'summary': b'Show helpful text about the different subcommands',
+        b'since': b'5.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+    },
+    'cluster|info': {
+        b'summary': b'Provides info about Redis Cluster node state',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+    },
+    'cluster|keyslot': {
+        b'summary': b'Returns the hash slot of the specified key',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(N) where N is the number of bytes in the key',
+        b'arguments': [
+            {
+                b'name': b'key',
+                b'type': b'string',
+            },
+        ],
+    },
+    'cluster|links': {
+        b'summary': b'Returns a list of all TCP links to and from peer nodes in cluster',
+        b'since': b'7.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(N) where N is the total number of Cluster nodes',
+    },
+    'cluster|meet': {
+        b'summary': b'Force a node cluster to handshake with another node',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+        b'history': SetReply([[
+                b'4.0.0',
+                b'Added the optional `cluster_bus_port` argument.',
+            ]]),
+        b'arguments': [
+            {
+                b'name': b'ip',
+                b'type': b'string',
+            },
+            {
+                b'name': b'port',
+                b'type': b'integer',
+            },
+            {
+                b'name': b'cluster_bus_port',
+                b'type': b'integer',
+                b'since': b'4.0.0',
+                b'flags': SetReply(['optional']),
+            },
+        ],
+    },
+    'cluster|myid': {
+        b'summary': b'Return the node id',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+    },
+    'cluster|nodes': {
+        b'summary': b'Get Cluster config for the node',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(N) where N is the total number of Cluster nodes',
+    },
+    'cluster|replicas': {
+        b'summary': b'List replica nodes of the specified master node',
+        b'since': b'5.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+        b'arguments': [
+            {
+                b'name': b'node-id',
+                b'type': b'string',
+            },
+        ],
+    },
+    'cluster|replicate': {
+        b'summary': b'Reconfigure a node as a replica of the specified master node',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+        b'arguments': [
+            {
+                b'name': b'node-id',
+                b'type': b'string',
+            },
+        ],
+    },
+    'cluster|reset': {
+        b'summary': b'Reset a Redis Cluster node',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(N) where N is the number of known nodes. The command may execute a FLUSHALL as a side effect.',
+        b'arguments': [
+            {
+                b'name': b'hard_soft',
+                b'type': b'oneof',
+                b'flags': SetReply(['optional']),
+                b'arguments': [
+                    {
+                        b'name': b'hard',
+                        b'type': b'pure-token',
+                        b'token': b'HARD',
+                    },
+                    {
+                        b'name': b'soft',
+                        b'type': b'pure-token',
+                        b'token': b'SOFT',
+                    },
+                ],
+            },
+        ],
+    },
+    'cluster|saveconfig': {
+        b'summary': b'Forces the node to save cluster state on disk',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+    },
+    'cluster|set-config-epoch': {
+        b'summary': b'Set the configuration epoch in a new node',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+        b'arguments': [
+            {
+                b'name': b'config-epoch',
+                b'type': b'integer',
+            },
+        ],
+    },
+    'cluster|setslot': {
+        b'summary': b'Bind a hash slot to a specific node',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+        b'arguments': [
+            {
+                b'name': b'slot',
+                b'type': b'integer',
+            },
+            {
+                b'name': b'subcommand',
+                b'type': b'oneof',
+                b'arguments': [
+                    {
+                        b'name': b'node-id',
+                        b'type': b'string',
+                        b'token': b'IMPORTING',
+                    },
+                    {
+                        b'name': b'node-id',
+                        b'type': b'string',
+                        b'token': b'MIGRATING',
+                    },
+                    {
+                        b'name': b'node-id',
+                        b'type': b'string',
+                        b'token': b'NODE',
+                    },
+                    {
+                        b'name': b'stable',
+                        b'type': b'pure-token',
+                        b'token': b'STABLE',
+                    },
+                ],
+            },
+        ],
+    },
+    'cluster|shards': {
+        b'summary': b'Get array of cluster slots to node mappings',
+        b'since': b'7.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(N) where N is the total number of cluster nodes',
+    },
+    'cluster|slaves': {
+        b'summary': b'List replica nodes of the specified master node',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+        b'doc_flags': SetReply(['deprecated']),
+        b'deprecated_since': b'5.0.0',
+        b'replaced_by': b'`CLUSTER REPLICAS`',
+        b'arguments': [
+            {
+                b'name': b'node-id',
+                b'type': b'string',
+            },
+        ],
+    },
+    'cluster|slots': {
+        b'summary': b'Get array of Cluster slot to node mappings',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(N) where N is the total number of Cluster nodes',
+        b'doc_flags': SetReply(['deprecated']),
+        b'deprecated_since': b'7.0.0',
+        b'replaced_by': b'`CLUSTER SHARDS`',
+        b'history': SetReply([[
+                b'4.0.0',
+                b'Added node IDs.',
+            ], [
+                b'7.0.0',
+                b'Added additional networking metadata field.',
+            ]]),
+    },
     'command': {
         b'summary': b'Get array of Redis command details',
         b'since': b'2.8.13',
@@ -1367,6 +1750,48 @@ DOCS = {
                 b'name': b'key',
                 b'type': b'key',
                 b'key_spec_index': 0,
+            },
+        ],
+    },
+    'failover': {
+        b'summary': b'Start a coordinated failover between this server and one of its replicas.',
+        b'since': b'6.2.0',
+        b'group': b'server',
+        b'complexity': b'O(1)',
+        b'arguments': [
+            {
+                b'name': b'target',
+                b'type': b'block',
+                b'token': b'TO',
+                b'flags': SetReply(['optional']),
+                b'arguments': [
+                    {
+                        b'name': b'host',
+                        b'type': b'string',
+                    },
+                    {
+                        b'name': b'port',
+                        b'type': b'integer',
+                    },
+                    {
+                        b'name': b'force',
+                        b'type': b'pure-token',
+                        b'token': b'FORCE',
+                        b'flags': SetReply(['optional']),
+                    },
+                ],
+            },
+            {
+                b'name': b'abort',
+                b'type': b'pure-token',
+                b'token': b'ABORT',
+                b'flags': SetReply(['optional']),
+            },
+            {
+                b'name': b'milliseconds',
+                b'type': b'integer',
+                b'token': b'TIMEOUT',
+                b'flags': SetReply(['optional']),
             },
         ],
     },
@@ -3619,6 +4044,93 @@ DOCS = {
             },
         ],
     },
+    'module': {
+        b'summary': b'A container for module commands',
+        b'since': b'4.0.0',
+        b'group': b'server',
+        b'complexity': b'Depends on subcommand.',
+    },
+    'module|help': {
+        b'summary': b'Show helpful text about the different subcommands',
+        b'since': b'5.0.0',
+        b'group': b'server',
+        b'complexity': b'O(1)',
+    },
+    'module|list': {
+        b'summary': b'List all modules loaded by the server',
+        b'since': b'4.0.0',
+        b'group': b'server',
+        b'complexity': b'O(N) where N is the number of loaded modules.',
+    },
+    'module|load': {
+        b'summary': b'Load a module',
+        b'since': b'4.0.0',
+        b'group': b'server',
+        b'complexity': b'O(1)',
+        b'arguments': [
+            {
+                b'name': b'path',
+                b'type': b'string',
+            },
+            {
+                b'name': b'arg',
+                b'type': b'string',
+                b'flags': SetReply(['optional', 'multiple']),
+            },
+        ],
+    },
+    'module|loadex': {
+        b'summary': b'Load a module with extended parameters',
+        b'since': b'7.0.0',
+        b'group': b'server',
+        b'complexity': b'O(1)',
+        b'arguments': [
+            {
+                b'name': b'path',
+                b'type': b'string',
+            },
+            {
+                b'name': b'configs',
+                b'type': b'block',
+                b'token': b'CONFIG',
+                b'flags': SetReply(['optional', 'multiple', 'multiple_token']),
+                b'arguments': [
+                    {
+                        b'name': b'name',
+                        b'type': b'string',
+                    },
+                    {
+                        b'name': b'value',
+                        b'type': b'string',
+                    },
+                ],
+            },
+            {
+                b'name': b'args',
+                b'type': b'block',
+                b'token': b'ARGS',
+                b'flags': SetReply(['optional', 'multiple']),
+                b'arguments': [
+                    {
+                        b'name': b'arg',
+                        b'type': b'string',
+                    },
+                ],
+            },
+        ],
+    },
+    'module|unload': {
+        b'summary': b'Unload a module',
+        b'since': b'4.0.0',
+        b'group': b'server',
+        b'complexity': b'O(1)',
+        b'arguments': [
+            {
+                b'name': b'name',
+                b'type': b'string',
+            },
+        ],
+    },
     'monitor': {
         b'summary': b'Listen for all requests received by the server in real time',
         b'since': b'1.0.0',
@@ -4140,6 +4652,18 @@ DOCS = {
         b'group': b'generic',
         b'complexity': b'O(1)',
     },
+    'readonly': {
+        b'summary': b'Enables read queries for a connection to a cluster replica node',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+    },
+    'readwrite': {
+        b'summary': b'Disables read queries for a connection to a cluster replica node',
+        b'since': b'3.0.0',
+        b'group': b'cluster',
+        b'complexity': b'O(1)',
+    },
     'rename': {
         b'summary': b'Rename a key',
         b'since': b'1.0.0',
@@ -4191,6 +4715,66 @@ DOCS = {
         b'since': b'2.6.0',
         b'group': b'generic',
         b'complexity': b'O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).',
+        b'history': SetReply([[
+                b'3.0.0',
+                b'Added the `REPLACE` modifier.',
+            ], [
+                b'5.0.0',
+                b'Added the `ABSTTL` modifier.',
+            ], [
+                b'5.0.0',
+                b'Added the `IDLETIME` and `FREQ` options.',
+            ]]),
+        b'arguments': [
+            {
+                b'name': b'key',
+                b'type': b'key',
+                b'key_spec_index': 0,
+            },
+            {
+                b'name': b'ttl',
+                b'type': b'integer',
+            },
+            {
+                b'name': b'serialized-value',
+                b'type': b'string',
+            },
+            {
+                b'name': b'replace',
+                b'type': b'pure-token',
+                b'token': b'REPLACE',
+                b'since': b'3.0.0',
+                b'flags': SetReply(['optional']),
+            },
+            {
+                b'name': b'absttl',
+                b'type': b'pure-token',
+                b'token': b'ABSTTL',
+                b'since': b'5.0.0',
+                b'flags': SetReply(['optional']),
+            },
+            {
+                b'name': b'seconds',
+                b'type': b'integer',
+                b'token': b'IDLETIME',
+                b'since': b'5.0.0',
+                b'flags': SetReply(['optional']),
+            },
+            {
+                b'name': b'frequency',
+                b'type': b'integer',
+                b'token': b'FREQ',
+                b'since': b'5.0.0',
+                b'flags': SetReply(['optional']),
+            },
+        ],
+    },
+    'restore-asking': {
+        b'summary': b'An internal command for migrating keys in a cluster',
+        b'since': b'3.0.0',
+        b'group': b'server',
+        b'complexity': b'O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).',
+        b'doc_flags': SetReply(['syscmd']),
         b'history': SetReply([[
                 b'3.0.0',
                 b'Added the `REPLACE` modifier.',
@@ -5309,6 +5893,22 @@ DOCS = {
         b'since': b'2.2.0',
         b'group': b'transactions',
         b'complexity': b'O(1)',
+    },
+    'wait': {
+        b'summary': b'Wait for the synchronous replication of all the write commands sent in the context of the current connection',
+        b'since': b'3.0.0',
+        b'group': b'generic',
+        b'complexity': b'O(1)',
+        b'arguments': [
+            {
+                b'name': b'numreplicas',
+                b'type': b'integer',
+            },
+            {
+                b'name': b'timeout',
+                b'type': b'integer',
+            },
+        ],
     },
     'watch': {
         b'summary': b'Watch the given keys to determine execution of the MULTI/EXEC block',
@@ -7350,6 +7950,19 @@ HELP = {
         'USAGE <key> [SAMPLES <count>]',
         '    Return memory in bytes used by <key> and its value. Nested values are',
         '    sampled up to <count> times (default: 5, 0 means sample all).',
+        'HELP',
+        '    Prints this help.',
+    ),
+    'module': (
+        'MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+        'LIST',
+        '    Return a list of loaded modules.',
+        'LOAD <path> [<arg> ...]',
+        '    Load a module library from <path>, passing to it any optional arguments.',
+        'LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]',
+        '    Load a module library from <path>, while passing it module configurations and optional arguments.',
+        'UNLOAD <name>',
+        '    Unload a module.',
         'HELP',
         '    Prints this help.',
     ),
