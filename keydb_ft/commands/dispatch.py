@@ -129,30 +129,35 @@ def run_batch(c, requests, *, len_=len, hash_=hash, type_=type, bytes_=bytes, pe
             i = hash_(key) & mask
             lock = stripe_locks[i]
             lock.acquire()
-            snapshot = key_locks.snapshot      # read once: the walker clears it when done
-            if snapshot is not None:
-                snapshot.touch((i,))
-            start = perf()
-            db = c.db
-            data = db.data[i]
-            if key not in data:
+            try:                               # (no cost unless something raises)
+                snapshot = key_locks.snapshot  # read once: the walker clears it when done
+                if snapshot is not None:
+                    snapshot.touch((i,))
+                start = perf()
+                db = c.db
+                data = db.data[i]
+                value = data[key] if key in data else None
+                handler = False
+                if value is not None:
+                    exp = db.expires[i]
+                    if type_(value) is not bytes_ or (exp and key in exp and exp[key] <= now_ms()):
+                        handler = True         # another type, or expired: the handler
+                    else:
+                        clock = db.clock
+                        if clock is not None:
+                            db.access[i][key] = clock
+                        else:
+                            lfu_touch(db.access[i], key, ks.config)
+            finally:
                 lock.release()
+            if handler:
+                c.last_cmd = cmd.fullname
+                run(c, cmd, argv)
+                continue
+            if value is None:
                 stats.keyspace_misses += 1
                 append(b"_\r\n" if c.resp3 else b"$-1\r\n")
             else:
-                value = data[key]
-                exp = db.expires[i]
-                if type_(value) is not bytes_ or (exp and key in exp and exp[key] <= now_ms()):
-                    lock.release()             # another type, or expired: the handler
-                    c.last_cmd = cmd.fullname
-                    run(c, cmd, argv)
-                    continue
-                clock = db.clock
-                if clock is not None:
-                    db.access[i][key] = clock
-                else:
-                    lfu_touch(db.access[i], key, ks.config)
-                lock.release()
                 stats.keyspace_hits += 1
                 if len_(value) < 16384:
                     append(b"$%d\r\n%s\r\n" % (len_(value), value))
@@ -164,32 +169,34 @@ def run_batch(c, requests, *, len_=len, hash_=hash, type_=type, bytes_=bytes, pe
             i = hash_(key) & mask
             lock = stripe_locks[i]
             lock.acquire()
-            snapshot = key_locks.snapshot
-            if snapshot is not None:
-                snapshot.touch((i,))
-            start = perf()
-            db = c.db
-            clock = db.clock
-            if clock is not None:              # Database.set() and cmd_set's notify
-                db.data[i][key] = argv[2]
-                exp = db.expires[i]
-                if exp and key in exp:
-                    del exp[key]
-                stats.dirty += 1
-                db.access[i][key] = clock
-                if watched:
-                    ks.touch_watched(db.id, key)
-                if waiting[i]:
-                    ks.blocking.signal(db, key)
-                hook = ks.notify_hook
-                if hook is not None:
-                    hook(db.id, "$", "set", key)
-            else:                              # LFU: keeps or counts the key's counter
-                db.set(key, argv[2])
-                db.notify("$", "set", key)
-            if ks.propagating:
-                ks.propagate(db.id, argv)
-            lock.release()
+            try:
+                snapshot = key_locks.snapshot
+                if snapshot is not None:
+                    snapshot.touch((i,))
+                start = perf()
+                db = c.db
+                clock = db.clock
+                if clock is not None:          # Database.set() and cmd_set's notify
+                    db.data[i][key] = argv[2]
+                    exp = db.expires[i]
+                    if exp and key in exp:
+                        del exp[key]
+                    stats.dirty += 1
+                    db.access[i][key] = clock
+                    if watched:
+                        ks.touch_watched(db.id, key)
+                    if waiting[i]:
+                        ks.blocking.signal(db, key)
+                    hook = ks.notify_hook
+                    if hook is not None:
+                        hook(db.id, "$", "set", key)
+                else:                          # LFU: keeps or counts the key's counter
+                    db.set(key, argv[2])
+                    db.notify("$", "set", key)
+                if ks.propagating:
+                    ks.propagate(db.id, argv)
+            finally:
+                lock.release()
             append(b"+OK\r\n")
             result = None
         else:
