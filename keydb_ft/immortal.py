@@ -102,6 +102,10 @@ def module_values():
             objs += values
             objs += [item for v in values if isinstance(v, (tuple, frozenset))
                      for item in v if isinstance(item, _ITEMS)]
+            # and the keys and plain values of module-level tables (parser's
+            # _ARGUMENT_COUNTS): a lookup that finds a key takes a reference to it
+            objs += [item for v in values if isinstance(v, dict)
+                     for pair in list(v.items()) for item in pair if isinstance(item, _ITEMS)]
             # defaults that bind globals and builtins to locals (dispatch.run_batch):
             # each call takes a reference to every one of them
             for v in values:

@@ -72,3 +72,5 @@ def test_items_of_module_tables_are_included():
     from keydb_ft.resp import parser
     ids = {id(o) for o in immortal.module_values()}
     assert id(parser._BULK_HEADERS[64]) in ids and id(parser._COUNT_HEADERS[3]) in ids
+    key = next(k for k in parser._ARGUMENT_COUNTS if k == b"*3")
+    assert id(key) in ids
