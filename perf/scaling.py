@@ -46,9 +46,8 @@ def plot(path):
     for b in data["benchmarks"]:
         name = b["metadata"]["name"]
         values = [v for run in b["runs"] for v in run.get("values", [])]
-        loops = b["runs"][-1]["metadata"].get("loops") or b["metadata"].get("loops", 1)
-        mean = sum(values) / len(values)
-        points.append((int(name.split("-")[-1]), loops * REQUESTS_PER_LOOP / mean))
+        mean = sum(values) / len(values)    # pyperf stores the time of one loop
+        points.append((int(name.split("-")[-1]), REQUESTS_PER_LOOP / mean))
     out = os.path.splitext(path)[0] + ".png"
     line_chart(out, {"SET ops/s": points})
     for threads, ops in sorted(points):
