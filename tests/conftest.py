@@ -159,6 +159,20 @@ def real(real_redis):
         yield client
 
 
+def send_until(port, data, end, timeout=10):
+    """Send data on a fresh connection; (what came back once it ends with end, whether
+    the server closed the connection first)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        got = b""
+        while not got.endswith(end):
+            chunk = sock.recv(65536)
+            if not chunk:
+                return got, True
+            got += chunk
+        return got, False
+
+
 def raw_reply(client, *args):
     """Send a command and return the reply without redis-py's response callbacks;
     errors come back as the ResponseError instance."""

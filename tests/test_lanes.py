@@ -5,13 +5,12 @@ WATCH, blocked clients, MONITOR and the AOF."""
 
 import glob
 import os
-import socket
 import threading
 import time
 
 import redis
 
-from conftest import ServerProcess
+from conftest import ServerProcess, send_until
 
 
 def _info(client, section, field):
@@ -67,19 +66,6 @@ def test_pipelined_lanes_match_redis(r, real):
     assert ours[3] == theirs[3]
 
 
-def _raw(port, data, expect):
-    """Send data on a fresh connection; what comes back once it ends with expect."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(data)
-        got = b""
-        while not got.endswith(expect):
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            got += chunk
-        return got
-
-
 def test_wire_replies_in_both_protocols(server, real_redis):
     value = b"v" * 16383 + b"\r\n"                     # past the inline bulk's largest
     for resp, hello in ((2, b""), (3, b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n")):
@@ -90,7 +76,7 @@ def test_wire_replies_in_both_protocols(server, real_redis):
         expect = (b"+OK\r\n" + b"$%d\r\n%s\r\n" % (len(value), value)
                   + (b"_\r\n" if resp == 3 else b"$-1\r\n") + b":1\r\n")
         for port in (server.port, real_redis.port):
-            got = _raw(port, hello + requests, expect)
+            got, _closed = send_until(port, hello + requests, expect)
             assert got.endswith(expect), (resp, port, got[-60:])
             assert resp == 3 or got == expect
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import raw_reply
+from conftest import raw_reply, send_until
 
 
 def exchange(port, payload, wait=1.0):
@@ -204,16 +204,5 @@ def test_random_pipelines_answered_byte_for_byte_as_redis(server, real_redis):
     ]
     for case in range(len(found) + 120):
         data = found[case] if case < len(found) else _pipeline_case(rnd)
-        replies = []
-        for port in (server.port, real_redis.port):
-            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-                s.sendall(data)
-                got = b""
-                while not got.endswith(end):
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        got += b"<closed>"
-                        break
-                    got += chunk
-                replies.append(got)
+        replies = [send_until(port, data, end) for port in (server.port, real_redis.port)]
         assert replies[0] == replies[1], data
