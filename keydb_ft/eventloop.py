@@ -17,6 +17,7 @@ import time
 import traceback
 from collections import deque
 
+from .commands.dispatch import batch_context
 from .db.keyspace import bind_thread_stats
 from .log import log
 from .process import pin_thread
@@ -50,6 +51,7 @@ class EventLoop(threading.Thread):
         self.durable = None               # the AOF while appendfsync is always (sync())
         self.held = {}                    # clients whose replies wait for that sync
         self.command_names = {}           # loop-owned cache for dispatch.resolve
+        self.batch_context = batch_context(self)
 
     # -- cross-thread API ------------------------------------------------------------------
     def post(self, fn, *args):
@@ -126,6 +128,7 @@ class EventLoop(threading.Thread):
         self.stats = LoopStats()
         self.command_names = {}
         self.handlers = dict(self.handlers)
+        self.batch_context = batch_context(self)
         bind_thread_stats(self.stats)
         poll = self.epoll.poll
         handlers = self.handlers

@@ -50,6 +50,7 @@ class PubSub:
             for name in list(names):
                 self.unsubscribe(client, table_name, name)
             names.clear()
+        client.replain()
 
     # -- publishing (any thread) ----------------------------------------------------------
     def publish(self, channel, message, shard=False):

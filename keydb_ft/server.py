@@ -131,6 +131,7 @@ class Server:
         client.db = self.keyspace.dbs[0]
         client.resp3 = False
         client.reply_mode = "on"
+        client.replain()
         client.mute = False
         client.name = None
         client.no_evict = False
@@ -383,6 +384,7 @@ PROTECTED_MODE_TEXT = (
 
 def _resume_paused(client):
     client.paused_requests = None
+    client.replain()
     client.resume()
 
 

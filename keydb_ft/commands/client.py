@@ -149,6 +149,7 @@ def _kill(c, victims):
     for victim in victims:
         if victim is c:
             c.closing = True
+            c.replain()
         else:
             victim.kill_requested = True
             victim.loop.post(victim.close)
@@ -186,13 +187,16 @@ def cmd_client_reply(c, argv):
     word = argv[2].lower()
     if word == b"on":
         c.reply_mode = "on"
+        c.replain()
         c.mute = False
         return OK
     if word == b"off":
         c.reply_mode = "off"
+        c.replain()
     elif word == b"skip":
         if c.reply_mode != "off":
             c.reply_mode = "skip"
+            c.replain()
     else:
         raise CommandError(errors.SYNTAX)
     c.mute = True

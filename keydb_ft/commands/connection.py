@@ -28,6 +28,7 @@ def cmd_echo(c, argv):
          acl="connection", **CONN)
 def cmd_quit(c, argv):
     c.closing = True
+    c.replain()
     c.mute = False
     return OK
 

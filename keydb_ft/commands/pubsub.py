@@ -36,6 +36,7 @@ def _subscribe(c, names, kind):
             mine.add(name)
             pubsub.subscribe(c, table, name)
         c.reply(Push([word, name, _count(c, kind)]))
+    c.replain()
     return NO_REPLY
 
 
@@ -52,6 +53,7 @@ def _unsubscribe(c, names, kind):
             mine.discard(name)
             pubsub.unsubscribe(c, table, name)
         c.reply(Push([word, name, _count(c, kind)]))
+    c.replain()
     return NO_REPLY
 
 

@@ -127,6 +127,7 @@ def cmd_shutdown(c, argv):
     if not c.server.shutdown(save, force):
         raise CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
     c.closing = True
+    c.replain()
     return NO_REPLY
 
 

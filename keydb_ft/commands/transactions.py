@@ -18,6 +18,7 @@ def cmd_multi(c, argv):
     if c.in_multi:
         raise CommandError(errors.NESTED_MULTI)
     c.in_multi = True
+    c.replain()
     c.multi_queue = []
     c.multi_error = False
     return OK
@@ -33,6 +34,7 @@ def cmd_discard(c, argv):
 
 def end_transaction(c):
     c.in_multi = False
+    c.replain()
     c.multi_queue = []
     c.multi_error = False
     unwatch(c)
@@ -106,6 +108,7 @@ def cmd_exec(c, argv):
             end_transaction(c)
             raise CommandError(text)
         c.in_multi = False
+        c.replain()
         c.in_exec = True
         c.multi_queue = []
         replies = []

@@ -145,6 +145,7 @@ def block(c, keys, timeout_ms, retry, timeout_reply=NULL_ARRAY, extra_keys=()):
     w = Waiter(c, keys, tuple(stripes), retry, timeout_reply)
     server.keyspace.blocking.register(w)
     c.blocked = w
+    c.replain()
     if 0 < timeout_ms < _FOREVER_MS:
         w.timer = c.loop.call_later(timeout_ms / 1000.0, _timed_out, w)
     return NO_REPLY
@@ -168,6 +169,7 @@ def client_closed(c):
         _claim(w)
         _cancel_timer(w)
         c.blocked = None
+        c.replain()
 
 
 # -- on the waiter's loop ----------------------------------------------------------------
@@ -248,6 +250,7 @@ def _finish(w, reply):
     _cancel_timer(w)
     if c.blocked is w:
         c.blocked = None
+        c.replain()
     if c.closed:
         return
     c.mute = w.mute
