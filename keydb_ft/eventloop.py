@@ -135,13 +135,13 @@ class EventLoop(threading.Thread):
         mailbox = self.mailbox
         held = self.held
         readable = _READ | _GONE
-        # Per iteration the loop reads locals only. `self.running` and `self.held` are
-        # instance-dict attributes: each read looks the name up in the class first, and
-        # a miss in the interpreter's type cache (two names sharing a slot evict each
-        # other) takes a process-wide lock, which the two loops then queue on (perf:
-        # two such misses per iteration, 7,800 sched_yield calls a second under
-        # redis-benchmark). stop() posts to the mailbox, so `running` is read after
-        # the mailbox has run.
+        # Per iteration the loop reads locals where it can. An attribute read looks the
+        # name up in the class first, and a miss in the interpreter's type cache (two
+        # names sharing a slot evict each other) takes a process-wide lock that the
+        # loops then queue on: under redis-benchmark `self.running` and `self.held`
+        # missed on every iteration, and that lock was where most of the process's
+        # sched_yield calls came from (perf). stop() posts to the mailbox, so
+        # `running` is read after the mailbox has run.
         while True:
             timeout = 0 if mailbox else self._next_timeout()
             try:
