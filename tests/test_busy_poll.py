@@ -1,0 +1,81 @@
+"""busy-poll-us: a loop whose sockets go quiet keeps polling for that long, yielding the
+core between polls, before it sleeps (keydb_ft/eventloop.py, EventLoop._idle). Whatever
+the setting, the loops must still serve every client, run the work other threads post to
+them (pub/sub delivery, blocked clients woken from another loop) and fire their timers."""
+
+import threading
+import time
+
+import pytest
+import redis
+
+from conftest import ServerProcess
+from test_concurrency import run_threads
+
+
+def test_config_get_set_and_range(r):
+    assert r.config_get("busy-poll-us") == {"busy-poll-us": "20"}
+    try:
+        r.config_set("busy-poll-us", 0)
+        assert r.config_get("busy-poll-us") == {"busy-poll-us": "0"}
+        r.config_set("busy-poll-us", 100000)
+        assert r.ping()
+        with pytest.raises(redis.ResponseError) as err:
+            r.config_set("busy-poll-us", 100001)
+        assert str(err.value) == ("CONFIG SET failed (possibly related to argument "
+                                  "'busy-poll-us') - argument must be between 0 and 100000 "
+                                  "inclusive")
+        with pytest.raises(redis.ResponseError):
+            r.config_set("busy-poll-us", -1)
+        assert r.config_get("busy-poll-us") == {"busy-poll-us": "100000"}
+    finally:
+        r.config_set("busy-poll-us", 20)
+
+
+@pytest.mark.parametrize("micros", ["0", "100000"])
+def test_loops_serve_post_and_time_out_at_any_setting(tmp_path, micros):
+    server = ServerProcess(tmp_path, threads=2, args=("--busy-poll-us", micros))
+    try:
+        c = server.client()
+        assert c.config_get("busy-poll-us") == {"busy-poll-us": micros}
+
+        def work(i):
+            w = server.client()
+            for j in range(300):
+                w.incr("bp:total")
+                w.rpush(f"bp:list:{i}", j)
+        run_threads(work, 8)
+        assert int(c.get("bp:total")) == 8 * 300
+        assert all(c.llen(f"bp:list:{i}") == 300 for i in range(8))
+
+        # Connections are spread over the two loops: whichever loop the subscriber and
+        # the blocked client are on, the publisher's and the pusher's loop posts to it.
+        subscribers = [server.client() for _ in range(4)]
+        pubsubs = [s.pubsub() for s in subscribers]
+        for p in pubsubs:
+            p.subscribe("bp:chan")
+            assert p.get_message(timeout=10)["type"] == "subscribe"
+        assert c.publish("bp:chan", "hello") == 4
+        for p in pubsubs:
+            assert p.get_message(timeout=10)["data"] == b"hello"
+
+        results = []
+        waiters = [threading.Thread(target=lambda: results.append(
+            server.client().blpop("bp:wake", timeout=30))) for _ in range(4)]
+        for t in waiters:
+            t.start()
+        deadline = time.monotonic() + 30           # a bound, not a measurement
+        while c.info("clients")["blocked_clients"] < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert c.info("clients")["blocked_clients"] == 4
+        for n in range(4):
+            server.client().rpush("bp:wake", n)
+        for t in waiters:
+            t.join(60)
+        assert sorted(v for _, v in results) == [b"0", b"1", b"2", b"3"]
+
+        # A blocked client's timeout is one of its loop's timers.
+        assert c.blpop("bp:never", timeout=0.2) is None
+        assert c.ping()
+    finally:
+        server.stop()
