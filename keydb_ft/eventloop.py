@@ -3,8 +3,9 @@
 Loop-owned: the epoll set, the handlers and clients dicts, timers and stats. Other
 threads talk to a loop only through post(), which appends to the mailbox deque and wakes
 the loop through its socketpair (at most one wake byte in flight, guarded by
-wake_pending). The loop uses select.epoll directly, with an fd -> handler dict, instead
-of the selectors module's Python-level key objects per ready socket.
+wake_pending). When its sockets go quiet a loop polls on for busy-poll-us before it
+sleeps in epoll_wait (_idle). The loop uses select.epoll directly, with an fd -> handler
+dict, instead of the selectors module's Python-level key objects per ready socket.
 """
 
 import heapq
@@ -182,8 +183,8 @@ class EventLoop(threading.Thread):
         kernel when a request arrives, and on a machine whose cores the loops share with
         their clients that wake-up and the idle gaps around it cost more than the polls:
         with redis-benchmark on the same two cores, 20 us of polling took two loops from
-        47-51k to 57-58k unpipelined SETs a second and the machine's idle share from 11-13%
-        to 6-7% (perf/README.md). sched_yield() lets a runnable client or the other loop
+        45-51k to 53-58k unpipelined requests a second and the machine's idle share from
+        11-13% to 6-7% (perf/README.md, 21:39). sched_yield() lets a runnable client or the other loop
         have the core, so the polling only uses time nothing else wants."""
         timeout = self._next_timeout()
         spin = self.server.config.busy_poll_us
