@@ -184,8 +184,8 @@ class EventLoop(threading.Thread):
         their clients that wake-up and the idle gaps around it cost more than the polls:
         with redis-benchmark on the same two cores, 20 us of polling took two loops from
         45-51k to 53-58k unpipelined requests a second and the machine's idle share from
-        11-13% to 6-7% (perf/README.md, 21:39). sched_yield() lets a runnable client or the other loop
-        have the core, so the polling only uses time nothing else wants."""
+        11-13% to 6-7% (perf/README.md, 21:39). sched_yield() lets a runnable client or
+        the other loop have the core, so the polling only uses time nothing else wants."""
         timeout = self._next_timeout()
         spin = self.server.config.busy_poll_us
         if spin and timeout:
