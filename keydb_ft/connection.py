@@ -6,7 +6,7 @@ the writer of a watched key, and kill_requested, set by CLIENT KILL)."""
 import socket
 import time
 
-from .commands.dispatch import client_plain, run_batch
+from .commands.dispatch import client_plain, run_batch, run_columns
 from .log import log
 from .resp.parser import RequestParser
 from .resp.writer import Error, encode
@@ -95,7 +95,9 @@ class Client:
         self.replain()
 
     # -- I/O -----------------------------------------------------------------------------
-    def on_readable(self):
+    def on_readable(self, tuple_=tuple):
+        """The loop's call when the socket is readable. tuple_ is never passed: a
+        default is a local, a builtin two dict lookups (dispatch.run_batch)."""
         try:
             data = self.sock.recv(READ_SIZE)
         except (BlockingIOError, InterruptedError):
@@ -116,9 +118,12 @@ class Client:
                 # The usual read: whole requests, nothing buffered, no protocol error.
                 # run_requests() without its error branch, inline (a call costs more).
                 self.last_interaction = _time()
-                ran = run_batch(self, requests)
-                if ran < len(requests) and not (self.closing or self.closed):
-                    self.backlog.extend(requests[ran:])   # blocked or paused: later
+                if requests.__class__ is not tuple_:
+                    ran = run_batch(self, requests)
+                    if ran < len(requests) and not (self.closing or self.closed):
+                        self.backlog.extend(requests[ran:])   # blocked or paused: later
+                else:                                # same-length requests, by column
+                    run_columns(self, requests)
                 self.flush()
             elif self.parser.feed(data):
                 self.process_input()

@@ -5,6 +5,7 @@ WATCH, blocked clients, MONITOR and the AOF."""
 
 import glob
 import os
+import socket
 import threading
 import time
 
@@ -168,3 +169,90 @@ def test_lane_writes_reach_the_aof(tmp_path):
         assert client.get("m") == b"1"
     finally:
         restarted.stop()
+
+
+def _uniform_pipelines(client):
+    """Pipelines of one command each (a read of same-length requests: dispatch.run_columns),
+    over every case the GET and SET loops hand back or must not miss: an expired key,
+    another type, a big value, a key with a TTL, a new key. Returns the replies, the
+    keyspace events and the counters after them."""
+    client.config_set("notify-keyspace-events", "KEA")
+    client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")   # "ttl" expires on access
+    client.set("a", "1")
+    client.set("k", "v", ex=100)
+    client.rpush("list", "x")
+    client.set("big", "b" * 20000)
+    client.set("ttl", "t", px=30)
+    client.config_resetstat()
+    listener = client.pubsub()
+    listener.psubscribe("__key*__:*")
+    assert listener.get_message(timeout=5)["type"] == "psubscribe"
+    changes = _info(client, "persistence", "rdb_changes_since_last_save")
+    time.sleep(0.1)
+    replies = []
+    for calls in ([("get", key) for key in ("a", "missing", "list", "ttl", "big", "a", "k")],
+                  [("set", key, value) for key, value in
+                   (("a", "2"), ("list", "now a string"), ("k", "v2"), ("new", "n"), ("a", "3"))],
+                  [("get", key) for key in ("a", "list", "new", "k")]):
+        pipe = client.pipeline(transaction=False)
+        for name, *args in calls:
+            getattr(pipe, name)(*args)
+        replies += pipe.execute(raise_on_error=False)
+    replies.append(client.ttl("k"))
+    events = []
+    while (message := listener.get_message(timeout=0.5)) is not None:
+        events.append((message["channel"], message["data"]))
+    listener.close()
+    counters = {name: _info(client, "stats", name)
+                for name in ("keyspace_hits", "keyspace_misses", "expired_keys")}
+    stats = client.info("commandstats")
+    counters["calls"] = {name: stats[f"cmdstat_{name}"]["calls"] for name in ("get", "set")}
+    counters["changes"] = _info(client, "persistence", "rdb_changes_since_last_save") - changes
+    histogram = client.execute_command("LATENCY", "HISTOGRAM", "get", "set")
+    histogram = client.execute_command("LATENCY", "HISTOGRAM", "get", "set")
+    counters["histogram_calls"] = {name.decode(): fields[b"calls"]
+                                   for name, fields in histogram.items()}
+    client.config_set("notify-keyspace-events", "")
+    client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    return [repr(x) if isinstance(x, Exception) else x for x in replies], events, counters
+
+
+def test_uniform_pipelines_match_redis(r, real):
+    ours = _uniform_pipelines(r)
+    theirs = _uniform_pipelines(real)
+    assert ours[0] == theirs[0]
+    assert ours[1] == theirs[1]                       # keyspace events, in order
+    assert ours[2] == theirs[2]
+    assert ours[2]["calls"] == ours[2]["histogram_calls"] == {"get": 11, "set": 5}
+
+
+def _uniform_reads(port, hello, reads):
+    """Each read sent whole on one connection (after HELLO if given); the bytes back."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        if hello:
+            sock.sendall(b"*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n")
+            got = b""
+            while not got.endswith(b"modules\r\n*0\r\n"):
+                got += sock.recv(65536)
+        replies = []
+        for data, size in reads:
+            sock.sendall(data)
+            got = b""
+            while len(got) < size:
+                got += sock.recv(65536)
+            replies.append(got)
+        return replies
+
+
+def test_uniform_wire_replies_in_both_protocols(server, real_redis):
+    value = b"v" * 16383 + b"\r\n"                     # past the inline bulk's largest
+    sets = b"".join(b"*3\r\n$3\r\nSET\r\n$2\r\nu%d\r\n$%d\r\n%s\r\n" % (i, len(value), value)
+                    for i in range(3))
+    gets = b"".join(b"*2\r\n$3\r\nGET\r\n$2\r\n%s\r\n" % key for key in (b"u0", b"u9", b"u2"))
+    for hello in (False, True):
+        null = b"_\r\n" if hello else b"$-1\r\n"
+        bulk = b"$%d\r\n%s\r\n" % (len(value), value)
+        expect = [b"+OK\r\n" * 3, bulk + null + bulk]
+        reads = [(sets, len(expect[0])), (gets, len(expect[1]))]
+        assert _uniform_reads(server.port, hello, reads) == expect
+        assert _uniform_reads(real_redis.port, hello, reads) == expect

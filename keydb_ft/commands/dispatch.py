@@ -279,6 +279,160 @@ def run_batch(c, requests, len_=len, hash_=hash, type_=type, bytes_=bytes, perf=
     return ran
 
 
+def run_columns(c, columns, len_=len, hash_=hash, type_=type, bytes_=bytes, perf=_perf,
+                mask=STRIPE_MASK, lane_get=LANE_GET, lane_set=LANE_SET, short_us=SHORT_US,
+                encoders=ENCODERS, check_plain=_CHECK_PLAIN):
+    """Run a read of same-length requests, given by column (RequestParser.take:
+    columns[j] holds argument j of every request), as run_batch() would. What it leaves
+    unrun (c blocked, paused or closing) goes to c.backlog.
+
+    A read that is one command over and over -- a pipeline of GETs, or of SETs without
+    options -- runs here as one loop over its keys: what run_batch checks per command
+    (the name, the lane, the arity, gate hooks and CLIENT PAUSE) is checked once for
+    the read, and the statistics are summed in locals. Checking gate hooks and pauses
+    once per read is what Redis does: it runs a client's whole query buffer in one
+    go, so nothing another client sends can come between two of its commands.
+    Per key, everything else stays: the stripe lock, the BGSAVE snapshot and
+    propagation read under it, WATCH, blocked clients, keyspace events, the command's
+    own duration for latency-tracking and the slowlog. Any other read goes to
+    run_batch() as a list of requests. The loops below repeat run_batch's lanes (and
+    so cmd_get and cmd_set): change them together; tests/test_lanes.py holds all of
+    them to redis-server's replies and side effects.
+
+    The arguments after the first two are never passed (run_batch says why)."""
+    (names, stats, rows, server, ks, key_locks, stripe_locks, watched, waiting,
+     monitors) = c.loop.batch_context
+    column = columns[0]
+    n = len_(column)
+    name = column[0]
+    cmd = names[name] if name in names else None
+    lane = cmd.lane if cmd is not None else 0
+    db = c.db
+    clock = db.clock
+    slow_floor = server.slow_floor
+    if (not lane or column.count(name) != n or not c.plain or monitors or not slow_floor
+            or server.gate_checks is not None or server.pause_until
+            or len_(columns) != (2 if lane == lane_get else 3)
+            or (clock is None and lane == lane_set)):
+        requests = list(map(list, zip(*columns)))
+        ran = run_batch(c, requests)
+        if ran < n and not (c.closing or c.closed):
+            c.backlog.extend(requests[ran:])        # blocked or paused: later
+        return
+    if check_plain:
+        _stale_plain(c)
+    c.mute = False
+    c.last_cmd = cmd.fullname
+    out = c.out
+    append = out.append
+    data, expires, access = db.data, db.expires, db.access
+    try:
+        row = rows[cmd]
+    except KeyError:                         # the command's first call on this loop
+        row = rows[cmd] = new_row()
+    hist = row[4] if server.latency_tracking else None
+    hook = ks.notify_hook
+    dbid = db.id
+    total = timed = 0
+    if lane == lane_get:
+        hits = misses = 0
+        resp3 = c.resp3
+        handled = 0
+        for key in columns[1]:
+            i = hash_(key) & mask
+            lock = stripe_locks[i]
+            lock.acquire()
+            try:
+                snapshot = key_locks.snapshot
+                if snapshot is not None:
+                    snapshot.touch((i,))
+                start = perf()
+                d = data[i]
+                value = d[key] if key in d else None
+                if value is not None:
+                    exp = expires[i]
+                    if type_(value) is not bytes_ or (exp and key in exp and exp[key] <= now_ms()):
+                        value = False          # another type, or expired: the handler
+                    elif clock is not None:
+                        access[i][key] = clock
+                    else:
+                        lfu_touch(access[i], key, ks.config)
+            finally:
+                lock.release()
+            if value is None:
+                misses += 1
+                append(b"_\r\n" if resp3 else b"$-1\r\n")
+            elif value is False:
+                run(c, cmd, [name, key])       # its own statistics
+                handled += 1
+                continue
+            else:
+                hits += 1
+                if len_(value) < 16384:
+                    append(b"$%d\r\n%s\r\n" % (len_(value), value))
+                else:
+                    encoders[bytes_](out, value, resp3)
+            elapsed = perf() - start
+            if elapsed >= 1000:                # else 0 us: counted after the loop
+                elapsed //= 1000
+                timed += 1
+                total += elapsed
+                if hist is not None:
+                    if elapsed < short_us:
+                        hist[elapsed] += 1
+                    else:
+                        _track_long(row, elapsed)
+                if elapsed >= slow_floor:
+                    _slow(c, server, cmd, [name, key], elapsed)
+        stats.keyspace_hits += hits
+        stats.keyspace_misses += misses
+        n -= handled
+    else:
+        for key, value in zip(columns[1], columns[2]):
+            i = hash_(key) & mask
+            lock = stripe_locks[i]
+            lock.acquire()
+            try:                               # Database.set() and cmd_set's notify
+                snapshot = key_locks.snapshot
+                if snapshot is not None:
+                    snapshot.touch((i,))
+                start = perf()
+                data[i][key] = value
+                exp = expires[i]
+                if exp and key in exp:
+                    del exp[key]
+                access[i][key] = clock
+                if watched:
+                    ks.touch_watched(dbid, key)
+                if waiting[i]:
+                    ks.blocking.signal(db, key)
+                if hook is not None:
+                    hook(dbid, "$", "set", key)
+                if ks.propagating:
+                    ks.propagate(dbid, [name, key, value])
+            finally:
+                lock.release()
+            append(b"+OK\r\n")
+            elapsed = perf() - start
+            if elapsed >= 1000:                # else 0 us: counted after the loop
+                elapsed //= 1000
+                timed += 1
+                total += elapsed
+                if hist is not None:
+                    if elapsed < short_us:
+                        hist[elapsed] += 1
+                    else:
+                        _track_long(row, elapsed)
+                if elapsed >= slow_floor:
+                    _slow(c, server, cmd, [name, key, value], elapsed)
+        stats.dirty += n
+    if hist is not None:
+        hist[0] += n - timed
+    row[0] += n
+    row[1] += total
+    stats.total_commands += n
+
+
 def _track_long(row, elapsed):
     long = row[5]                            # the loop's own dict (threadstate.peek)
     long[elapsed] = long[elapsed] + 1 if elapsed in long else 1
