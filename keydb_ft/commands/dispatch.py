@@ -11,7 +11,7 @@ from .. import errors
 from ..errors import ArityError, CommandError
 from ..log import log
 from ..threadstate import peek, settle_dirty
-from ..resp.writer import ENCODERS, OK, Error
+from ..resp.writer import BULK_LINES, ENCODERS, OK, Error
 from ..locks.ranks import ranks_enabled
 from ..locks.striped import MASK as STRIPE_MASK
 from ..stats import SHORT_US, new_row
@@ -75,7 +75,7 @@ def batch_context(loop):
 def run_batch(c, requests, len_=len, hash_=hash, type_=type, bytes_=bytes, perf=_perf,
               mask=STRIPE_MASK, lane_get=LANE_GET, lane_set=LANE_SET, error_type=Error,
               short_us=SHORT_US, ok=OK, no_reply=NO_REPLY, encoders=ENCODERS,
-              one_key=LOCK_ONE_KEY, check_plain=_CHECK_PLAIN):
+              one_key=LOCK_ONE_KEY, check_plain=_CHECK_PLAIN, lines=BULK_LINES):
     """Run requests for c in order, as execute() would one by one; returns how many ran
     (fewer than all when c blocks, pauses or starts closing: the caller keeps the rest).
 
@@ -176,8 +176,8 @@ def run_batch(c, requests, len_=len, hash_=hash, type_=type, bytes_=bytes, perf=
                 append(b"_\r\n" if c.resp3 else b"$-1\r\n")
             else:
                 stats.keyspace_hits += 1
-                if len_(value) < 16384:
-                    append(b"$%d\r\n%s\r\n" % (len_(value), value))
+                if len_(value) < 4096:
+                    out.extend((lines[len_(value)], value, b"\r\n"))
                 else:
                     encoders[bytes_](out, value, c.resp3)
             result = None
@@ -281,7 +281,7 @@ def run_batch(c, requests, len_=len, hash_=hash, type_=type, bytes_=bytes, perf=
 
 def run_columns(c, columns, len_=len, hash_=hash, type_=type, bytes_=bytes, perf=_perf,
                 mask=STRIPE_MASK, lane_get=LANE_GET, lane_set=LANE_SET, short_us=SHORT_US,
-                encoders=ENCODERS, check_plain=_CHECK_PLAIN):
+                encoders=ENCODERS, check_plain=_CHECK_PLAIN, lines=BULK_LINES):
     """Run a read of same-length requests, given by column (RequestParser.take:
     columns[j] holds argument j of every request), as run_batch() would. What it leaves
     unrun (c blocked, paused or closing) goes to c.backlog.
@@ -335,9 +335,10 @@ def run_columns(c, columns, len_=len, hash_=hash, type_=type, bytes_=bytes, perf
     dbid = db.id
     total = timed = 0
     if lane == lane_get:
-        hits = misses = 0
+        misses = handled = 0
         resp3 = c.resp3
-        handled = 0
+        null = b"_\r\n" if resp3 else b"$-1\r\n"
+        extend = out.extend
         for key in columns[1]:
             i = hash_(key) & mask
             lock = stripe_locks[i]
@@ -361,17 +362,15 @@ def run_columns(c, columns, len_=len, hash_=hash, type_=type, bytes_=bytes, perf
                 lock.release()
             if value is None:
                 misses += 1
-                append(b"_\r\n" if resp3 else b"$-1\r\n")
+                append(null)
             elif value is False:
                 run(c, cmd, [name, key])       # its own statistics
                 handled += 1
                 continue
+            elif len_(value) < 4096:
+                extend((lines[len_(value)], value, b"\r\n"))
             else:
-                hits += 1
-                if len_(value) < 16384:
-                    append(b"$%d\r\n%s\r\n" % (len_(value), value))
-                else:
-                    encoders[bytes_](out, value, resp3)
+                encoders[bytes_](out, value, resp3)
             elapsed = perf() - start
             if elapsed >= 1000:                # else 0 us: counted after the loop
                 elapsed //= 1000
@@ -384,9 +383,9 @@ def run_columns(c, columns, len_=len, hash_=hash, type_=type, bytes_=bytes, perf
                         _track_long(row, elapsed)
                 if elapsed >= slow_floor:
                     _slow(c, server, cmd, [name, key], elapsed)
-        stats.keyspace_hits += hits
-        stats.keyspace_misses += misses
         n -= handled
+        stats.keyspace_hits += n - misses
+        stats.keyspace_misses += misses
     else:
         for key, value in zip(columns[1], columns[2]):
             i = hash_(key) & mask

@@ -79,6 +79,10 @@ def format_double(value):
 
 
 _BIG = 16 * 1024
+# A bulk reply's first line for values under 4 KiB. The GET lanes (dispatch) append it,
+# the value and CRLF instead of formatting the three into one string: 0.2 us less per
+# pipelined GET in-process.
+BULK_LINES = tuple(b"$%d\r\n" % n for n in range(4096))
 
 
 def _bulk(out, value, resp3):
