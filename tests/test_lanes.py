@@ -256,3 +256,52 @@ def test_uniform_wire_replies_in_both_protocols(server, real_redis):
         reads = [(sets, len(expect[0])), (gets, len(expect[1]))]
         assert _uniform_reads(server.port, hello, reads) == expect
         assert _uniform_reads(real_redis.port, hello, reads) == expect
+
+
+def _uniform_handler_pipelines(client):
+    """Pipelines of one plain command other than GET and SET (run_columns calls the
+    handler): errors among them, a command given too few arguments, SET with options.
+    Returns the replies, keyspace events, commandstats and errorstats."""
+    client.config_set("notify-keyspace-events", "KEA")
+    client.set("text", "not a number")
+    client.rpush("list", "x")
+    listener = client.pubsub()
+    listener.psubscribe("__key*__:*")
+    assert listener.get_message(timeout=5)["type"] == "psubscribe"
+    client.config_resetstat()      # after the connections are made (redis-server 7.0
+    replies = []                   # counts redis-py's CLIENT SETINFO as errors)
+    for calls in ([("INCR", key) for key in ("n", "n", "text", "list", "m", "n")],
+                  [("HSET", "h", f"f{i}", f"v{i}") for i in range(5)] + [("HSET", "list", "f", "v")],
+                  [("LPUSH", "l", f"x{i}") for i in range(4)],
+                  [("SET", f"s{i}", "v", "EX", "100") for i in range(3)] + [("SET", "s", "v", "EX", "0")],
+                  [("HSET", f"odd{i}", "f") for i in range(3)],
+                  [("INCRBY", "n", str(i)) for i in range(3)] + [("INCRBY", "n", "x")]):
+        pipe = client.pipeline(transaction=False)
+        for args in calls:
+            pipe.execute_command(*args)
+        replies += pipe.execute(raise_on_error=False)
+    errors = client.info("errorstats")          # before redis-py closes the listener
+    replies.append(sorted(client.hgetall("h").items()))
+    replies.append(client.lrange("l", 0, -1))
+    replies.append([client.ttl(f"s{i}") > 0 for i in range(3)])
+    events = []
+    while (message := listener.get_message(timeout=0.5)) is not None:
+        events.append((message["channel"], message["data"]))
+    listener.close()
+    stats = client.info("commandstats")
+    calls = {name: {field: stats[f"cmdstat_{name}"][field]
+                    for field in ("calls", "rejected_calls", "failed_calls")}
+             for name in ("incr", "hset", "lpush", "set", "incrby")}
+    client.config_set("notify-keyspace-events", "")
+    return [repr(x) if isinstance(x, Exception) else x for x in replies], events, calls, errors
+
+
+def test_uniform_handler_pipelines_match_redis(r, real):
+    ours = _uniform_handler_pipelines(r)
+    theirs = _uniform_handler_pipelines(real)
+    assert ours[0] == theirs[0]
+    assert ours[1] == theirs[1]                       # keyspace events, in order
+    assert ours[2] == theirs[2]
+    assert ours[3] == theirs[3]
+    assert ours[2]["incr"] == {"calls": 6, "rejected_calls": 0, "failed_calls": 2}
+    assert ours[3] == {"errorstat_ERR": {"count": 6}, "errorstat_WRONGTYPE": {"count": 2}}

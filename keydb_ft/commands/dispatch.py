@@ -281,23 +281,27 @@ def run_batch(c, requests, len_=len, hash_=hash, type_=type, bytes_=bytes, perf=
 
 def run_columns(c, columns, len_=len, hash_=hash, type_=type, bytes_=bytes, perf=_perf,
                 mask=STRIPE_MASK, lane_get=LANE_GET, lane_set=LANE_SET, short_us=SHORT_US,
-                encoders=ENCODERS, check_plain=_CHECK_PLAIN, lines=BULK_LINES):
+                encoders=ENCODERS, check_plain=_CHECK_PLAIN, lines=BULK_LINES,
+                one_key=LOCK_ONE_KEY, ok=OK, no_reply=NO_REPLY, error_type=Error):
     """Run a read of same-length requests, given by column (RequestParser.take:
     columns[j] holds argument j of every request), as run_batch() would. What it leaves
     unrun (c blocked, paused or closing) goes to c.backlog.
 
-    A read that is one command over and over -- a pipeline of GETs, or of SETs without
-    options -- runs here as one loop over its keys: what run_batch checks per command
-    (the name, the lane, the arity, gate hooks and CLIENT PAUSE) is checked once for
-    the read, and the statistics are summed in locals. Checking gate hooks and pauses
-    once per read is what Redis does: it runs a client's whole query buffer in one
-    go, so nothing another client sends can come between two of its commands.
-    Per key, everything else stays: the stripe lock, the BGSAVE snapshot and
-    propagation read under it, WATCH, blocked clients, keyspace events, the command's
-    own duration for latency-tracking and the slowlog. Any other read goes to
-    run_batch() as a list of requests. The loops below repeat run_batch's lanes (and
-    so cmd_get and cmd_set): change them together; tests/test_lanes.py holds all of
-    them to redis-server's replies and side effects.
+    A read that is one plain single-key command over and over -- a pipeline of GETs, of
+    SETs, of INCRs or HSETs -- runs here as one loop over its requests: what run_batch
+    checks per command (the name, the client's state, the lane, the arity, gate hooks
+    and CLIENT PAUSE) is checked once for the read, and the statistics are summed in
+    locals. Checking gate hooks and pauses once per read is what Redis does: it runs a
+    client's whole query buffer in one go, so nothing another client sends can come
+    between two of its commands. Per request, everything else stays: the stripe lock,
+    the BGSAVE snapshot and propagation read under it, WATCH, blocked clients,
+    keyspace events, errors, the command's own duration for latency-tracking and the
+    slowlog. Any other read goes to run_batch() as a list of requests (_run_rows).
+
+    GETs and SETs without options run their lane's work; other commands their
+    handler, with run_batch's sequence from the lock to the reply. These loops repeat
+    run_batch's (and so cmd_get, cmd_set and run()): change them together;
+    tests/test_lanes.py holds them to redis-server's replies and side effects.
 
     The arguments after the first two are never passed (run_batch says why)."""
     (names, stats, rows, server, ks, key_locks, stripe_locks, watched, waiting,
@@ -306,19 +310,20 @@ def run_columns(c, columns, len_=len, hash_=hash, type_=type, bytes_=bytes, perf
     n = len_(column)
     name = column[0]
     cmd = names[name] if name in names else None
-    lane = cmd.lane if cmd is not None else 0
     db = c.db
     clock = db.clock
     slow_floor = server.slow_floor
-    if (not lane or column.count(name) != n or not c.plain or monitors or not slow_floor
-            or server.gate_checks is not None or server.pause_until
-            or len_(columns) != (2 if lane == lane_get else 3)
-            or (clock is None and lane == lane_set)):
-        requests = list(map(list, zip(*columns)))
-        ran = run_batch(c, requests)
-        if ran < n and not (c.closing or c.closed):
-            c.backlog.extend(requests[ran:])        # blocked or paused: later
-        return
+    if (cmd is None or not cmd.plain or column.count(name) != n or not c.plain or monitors
+            or not slow_floor or server.gate_checks is not None or server.pause_until):
+        return _run_rows(c, columns, n)
+    k = len_(columns)
+    lane = cmd.lane
+    if not ((lane == lane_get and k == 2) or (lane == lane_set and k == 3 and clock is not None)):
+        lane = 0                             # the handler, as run_batch's other commands
+        arity = cmd.arity
+        if ((arity > 0 and k != arity) or k < -arity or cmd.lock_mode != one_key
+                or k <= cmd.simple_key):
+            return _run_rows(c, columns, n)
     if check_plain:
         _stale_plain(c)
     c.mute = False
@@ -386,7 +391,7 @@ def run_columns(c, columns, len_=len, hash_=hash, type_=type, bytes_=bytes, perf
         n -= handled
         stats.keyspace_hits += n - misses
         stats.keyspace_misses += misses
-    else:
+    elif lane == lane_set:
         for key, value in zip(columns[1], columns[2]):
             i = hash_(key) & mask
             lock = stripe_locks[i]
@@ -425,11 +430,69 @@ def run_columns(c, columns, len_=len, hash_=hash, type_=type, bytes_=bytes, perf
                 if elapsed >= slow_floor:
                     _slow(c, server, cmd, [name, key, value], elapsed)
         stats.dirty += n
-    if hist is not None:
+    else:                       # any other plain single-key command: run_batch's sequence
+        key_at = cmd.simple_key
+        handler = cmd.handler
+        resp3 = c.resp3
+        for argv in map(list, zip(*columns)):
+            i = hash_(argv[key_at]) & mask
+            lock = stripe_locks[i]
+            lock.acquire()
+            snapshot = key_locks.snapshot
+            if snapshot is not None:
+                snapshot.touch((i,))
+            dirty = stats.dirty
+            c.propagate_as = None
+            start = perf()
+            try:
+                try:
+                    result = handler(c, argv)
+                except CommandError as exc:
+                    result = Error(exc.text)
+                except RecursionError:
+                    result = Error("ERR reached the maximum nesting depth")
+                except Exception:
+                    result = _unexpected(stats, cmd)
+                if stats.dirty != dirty and ks.propagating:
+                    _propagate(c, argv)
+                if c.dirty_as is not None:
+                    settle_dirty(c, stats, dirty)
+                if result is ok:
+                    append(b"+OK\r\n")
+                elif type_(result) is bytes_ and len_(result) < 16384:
+                    append(b"$%d\r\n%s\r\n" % (len_(result), result))
+                elif result is not no_reply:
+                    encoders[type_(result)](out, result, resp3)
+            finally:
+                lock.release()
+            if type_(result) is error_type:
+                row[3] += 1
+                _count_error(stats, result)
+            elapsed = perf() - start
+            if elapsed >= 1000:                # else 0 us: counted after the loop
+                elapsed //= 1000
+                timed += 1
+                total += elapsed
+                if hist is not None:
+                    if elapsed < short_us:
+                        hist[elapsed] += 1
+                    else:
+                        _track_long(row, elapsed)
+                if elapsed >= slow_floor:
+                    _slow(c, server, cmd, argv, elapsed)
+
         hist[0] += n - timed
     row[0] += n
     row[1] += total
     stats.total_commands += n
+
+
+def _run_rows(c, columns, n):
+    """run_columns' way out: the read as a list of requests, through run_batch."""
+    requests = list(map(list, zip(*columns)))
+    ran = run_batch(c, requests)
+    if ran < n and not (c.closing or c.closed):
+        c.backlog.extend(requests[ran:])        # blocked or paused: later
 
 
 def _track_long(row, elapsed):
