@@ -136,12 +136,7 @@ class Server:
         client.name = None
         client.no_evict = False
         client.no_touch = False
-        if client.monitor:
-            client.monitor = False
-            client.flags_extra = client.flags_extra.replace("O", "")
-            with self.monitor_lock:
-                if client in self.monitors:
-                    self.monitors.remove(client)
+        self.drop_monitor(client)
         client.set_authenticated(not self.auth_required())
         client.user = "default"
 
@@ -246,8 +241,19 @@ class Server:
     def client_closed(self, client):
         with self.client_lock:
             self.clients.pop(client.id, None)
+        self.drop_monitor(client)
         for hook in self.close_hooks:
             hook(client)
+
+    def drop_monitor(self, client):
+        """client stops being a MONITOR (RESET, or it closed): no more feeding, and while
+        any monitor is listed the loops feed it every command and run no read by column."""
+        if client.monitor:
+            client.monitor = False
+            client.flags_extra = client.flags_extra.replace("O", "")
+            with self.monitor_lock:
+                if client in self.monitors:
+                    self.monitors.remove(client)
 
     def feed_monitors(self, client, argv):
         line = _monitor_line(client, argv)

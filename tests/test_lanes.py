@@ -130,7 +130,8 @@ def _monitored(srv):
     command it does not show); plain RESP2 clients, so no HELLO or CLIENT SETINFO."""
     plain = dict(protocol=2, driver_info=None)
     lines = []
-    with srv.client(**plain).monitor() as mon:
+    watcher = srv.client(**plain)
+    with watcher.monitor() as mon:
         feeder = srv.client(**plain)
         feeder.config_get("maxmemory")
         feeder.set("m", "1")
@@ -138,6 +139,8 @@ def _monitored(srv):
         feeder.ping()
         while not lines or lines[-1] != "PING":
             lines.append(mon.next_command()["command"])
+    watcher.connection_pool.disconnect()
+    feeder.close()
     return lines
 
 
