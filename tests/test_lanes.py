@@ -139,7 +139,7 @@ def _monitored(srv):
         feeder.ping()
         while not lines or lines[-1] != "PING":
             lines.append(mon.next_command()["command"])
-    watcher.connection_pool.disconnect()
+    watcher.connection_pool.disconnect()     # else the server feeds it for the session
     feeder.close()
     return lines
 
@@ -215,6 +215,9 @@ def _uniform_pipelines(client):
     histogram = client.execute_command("LATENCY", "HISTOGRAM", "get", "set")
     counters["histogram_calls"] = {name.decode(): fields[b"calls"]
                                    for name, fields in histogram.items()}
+    # the buckets count every call too (cumulative: the last holds them all)
+    counters["histogram_counted"] = {name.decode(): max(fields[b"histogram_usec"].values())
+                                     for name, fields in histogram.items()}
     client.config_set("notify-keyspace-events", "")
     client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
     return [repr(x) if isinstance(x, Exception) else x for x in replies], events, counters
@@ -227,6 +230,7 @@ def test_uniform_pipelines_match_redis(r, real):
     assert ours[1] == theirs[1]                       # keyspace events, in order
     assert ours[2] == theirs[2]
     assert ours[2]["calls"] == ours[2]["histogram_calls"] == {"get": 11, "set": 5}
+    assert ours[2]["histogram_counted"] == ours[2]["calls"]
 
 
 def _uniform_reads(port, hello, reads):
@@ -273,16 +277,20 @@ def _uniform_handler_pipelines(client):
     assert listener.get_message(timeout=5)["type"] == "psubscribe"
     client.config_resetstat()      # after the connections are made (redis-server 7.0
     replies = []                   # counts redis-py's CLIENT SETINFO as errors)
-    for calls in ([("INCR", key) for key in ("n", "n", "text", "list", "m", "n")],
-                  [("HSET", "h", f"f{i}", f"v{i}") for i in range(5)] + [("HSET", "list", "f", "v")],
-                  [("LPUSH", "l", f"x{i}") for i in range(4)],
-                  [("SET", f"s{i}", "v", "EX", "100") for i in range(3)] + [("SET", "s", "v", "EX", "0")],
-                  [("HSET", f"odd{i}", "f") for i in range(3)],
-                  [("INCRBY", "n", str(i)) for i in range(3)] + [("INCRBY", "n", "x")]):
+    for tracking, calls in (
+            ("yes", [("INCR", key) for key in ("n", "n", "text", "list", "m", "n")]),
+            ("yes", [("HSET", "h", f"f{i}", f"v{i}") for i in range(5)] + [("HSET", "list", "f", "v")]),
+            ("yes", [("LPUSH", "l", f"x{i}") for i in range(4)]),
+            ("yes", [("SET", f"s{i}", "v", "EX", "100") for i in range(3)] + [("SET", "s", "v", "EX", "0")]),
+            ("yes", [("HSET", f"odd{i}", "f") for i in range(3)]),
+            ("yes", [("INCRBY", "n", str(i)) for i in range(3)] + [("INCRBY", "n", "x")]),
+            ("no", [("INCR", "n")] * 3)):                  # no histogram to count in
+        client.config_set("latency-tracking", tracking)
         pipe = client.pipeline(transaction=False)
         for args in calls:
             pipe.execute_command(*args)
         replies += pipe.execute(raise_on_error=False)
+    client.config_set("latency-tracking", "yes")
     errors = client.info("errorstats")          # before redis-py closes the listener
     replies.append(sorted(client.hgetall("h").items()))
     replies.append(client.lrange("l", 0, -1))
@@ -306,5 +314,5 @@ def test_uniform_handler_pipelines_match_redis(r, real):
     assert ours[1] == theirs[1]                       # keyspace events, in order
     assert ours[2] == theirs[2]
     assert ours[3] == theirs[3]
-    assert ours[2]["incr"] == {"calls": 6, "rejected_calls": 0, "failed_calls": 2}
+    assert ours[2]["incr"] == {"calls": 9, "rejected_calls": 0, "failed_calls": 2}
     assert ours[3] == {"errorstat_ERR": {"count": 6}, "errorstat_WRONGTYPE": {"count": 2}}

@@ -480,7 +480,7 @@ def run_columns(c, columns, len_=len, hash_=hash, type_=type, bytes_=bytes, perf
                         _track_long(row, elapsed)
                 if elapsed >= slow_floor:
                     _slow(c, server, cmd, argv, elapsed)
-
+    if hist is not None:
         hist[0] += n - timed
     row[0] += n
     row[1] += total
