@@ -18,6 +18,23 @@ def _info(client, section, field):
     return client.info(section)[field]
 
 
+def _listen(client):
+    """A connection subscribed to every keyspace event."""
+    listener = client.pubsub()
+    listener.psubscribe("__key*__:*")
+    assert listener.get_message(timeout=5)["type"] == "psubscribe"
+    return listener
+
+
+def _drain(listener):
+    """The events a listener got, in order, until none comes for 0.5 s; closes it."""
+    events = []
+    while (message := listener.get_message(timeout=0.5)) is not None:
+        events.append((message["channel"], message["data"]))
+    listener.close()
+    return events
+
+
 def _pipeline_and_events(client):
     """A pipelined run of lane commands (and a few the lanes hand back to the handlers);
     returns the replies, the keyspace events it caused and the counters after it."""
@@ -26,9 +43,7 @@ def _pipeline_and_events(client):
     client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")   # "ttl" expires on access
     client.slowlog_reset()
     client.config_resetstat()
-    listener = client.pubsub()
-    listener.psubscribe("__key*__:*")
-    assert listener.get_message(timeout=5)["type"] == "psubscribe"
+    listener = _listen(client)
     client.set("ttl", "t", px=30)
     changes = _info(client, "persistence", "rdb_changes_since_last_save")
     time.sleep(0.1)
@@ -40,10 +55,7 @@ def _pipeline_and_events(client):
     pipe.set("k", "v").expire("k", 100).set("k", "v2").ttl("k").get("k")
     pipe.sadd("s", "m").set("s", "x").type("s")
     replies = pipe.execute(raise_on_error=False)
-    events = []
-    while (message := listener.get_message(timeout=0.5)) is not None:
-        events.append((message["channel"], message["data"]))
-    listener.close()
+    events = _drain(listener)
     slow = [entry["command"] for entry in reversed(client.slowlog_get(128))]
     counters = {name: _info(client, "stats", name)
                 for name in ("keyspace_hits", "keyspace_misses", "expired_keys")}
@@ -187,9 +199,7 @@ def _uniform_pipelines(client):
     client.set("big", "b" * 20000)
     client.set("ttl", "t", px=30)
     client.config_resetstat()
-    listener = client.pubsub()
-    listener.psubscribe("__key*__:*")
-    assert listener.get_message(timeout=5)["type"] == "psubscribe"
+    listener = _listen(client)
     changes = _info(client, "persistence", "rdb_changes_since_last_save")
     time.sleep(0.1)
     replies = []
@@ -202,10 +212,7 @@ def _uniform_pipelines(client):
             getattr(pipe, name)(*args)
         replies += pipe.execute(raise_on_error=False)
     replies.append(client.ttl("k"))
-    events = []
-    while (message := listener.get_message(timeout=0.5)) is not None:
-        events.append((message["channel"], message["data"]))
-    listener.close()
+    events = _drain(listener)
     counters = {name: _info(client, "stats", name)
                 for name in ("keyspace_hits", "keyspace_misses", "expired_keys")}
     stats = client.info("commandstats")
@@ -225,10 +232,7 @@ def _uniform_pipelines(client):
 
 def test_uniform_pipelines_match_redis(r, real):
     ours = _uniform_pipelines(r)
-    theirs = _uniform_pipelines(real)
-    assert ours[0] == theirs[0]
-    assert ours[1] == theirs[1]                       # keyspace events, in order
-    assert ours[2] == theirs[2]
+    assert ours == _uniform_pipelines(real)           # replies, events in order, counters
     assert ours[2]["calls"] == ours[2]["histogram_calls"] == {"get": 11, "set": 5}
     assert ours[2]["histogram_counted"] == ours[2]["calls"]
 
@@ -272,9 +276,7 @@ def _uniform_handler_pipelines(client):
     client.config_set("notify-keyspace-events", "KEA")
     client.set("text", "not a number")
     client.rpush("list", "x")
-    listener = client.pubsub()
-    listener.psubscribe("__key*__:*")
-    assert listener.get_message(timeout=5)["type"] == "psubscribe"
+    listener = _listen(client)
     client.config_resetstat()      # after the connections are made (redis-server 7.0
     replies = []                   # counts redis-py's CLIENT SETINFO as errors)
     for tracking, calls in (
@@ -295,10 +297,7 @@ def _uniform_handler_pipelines(client):
     replies.append(sorted(client.hgetall("h").items()))
     replies.append(client.lrange("l", 0, -1))
     replies.append([client.ttl(f"s{i}") > 0 for i in range(3)])
-    events = []
-    while (message := listener.get_message(timeout=0.5)) is not None:
-        events.append((message["channel"], message["data"]))
-    listener.close()
+    events = _drain(listener)
     stats = client.info("commandstats")
     calls = {name: {field: stats[f"cmdstat_{name}"][field]
                     for field in ("calls", "rejected_calls", "failed_calls")}
@@ -309,10 +308,6 @@ def _uniform_handler_pipelines(client):
 
 def test_uniform_handler_pipelines_match_redis(r, real):
     ours = _uniform_handler_pipelines(r)
-    theirs = _uniform_handler_pipelines(real)
-    assert ours[0] == theirs[0]
-    assert ours[1] == theirs[1]                       # keyspace events, in order
-    assert ours[2] == theirs[2]
-    assert ours[3] == theirs[3]
+    assert ours == _uniform_handler_pipelines(real)   # replies, events in order, stats
     assert ours[2]["incr"] == {"calls": 9, "rejected_calls": 0, "failed_calls": 2}
     assert ours[3] == {"errorstat_ERR": {"count": 6}, "errorstat_WRONGTYPE": {"count": 2}}
