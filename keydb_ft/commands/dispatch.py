@@ -11,6 +11,7 @@ from .. import errors
 from ..errors import ArityError, CommandError
 from ..log import log
 from ..threadstate import peek, settle_dirty
+from ..resp.parser import as_requests
 from ..resp.writer import BULK_LINES, ENCODERS, OK, Error
 from ..locks.ranks import ranks_enabled
 from ..locks.striped import MASK as STRIPE_MASK
@@ -489,7 +490,7 @@ def run_columns(c, columns, len_=len, hash_=hash, type_=type, bytes_=bytes, perf
 
 def _run_rows(c, columns, n):
     """run_columns' way out: the read as a list of requests, through run_batch."""
-    requests = list(map(list, zip(*columns)))
+    requests = as_requests(columns)
     ran = run_batch(c, requests)
     if ran < n and not (c.closing or c.closed):
         c.backlog.extend(requests[ran:])        # blocked or paused: later
