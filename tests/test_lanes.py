@@ -269,6 +269,32 @@ def test_uniform_wire_replies_in_both_protocols(server, real_redis):
         assert _uniform_reads(real_redis.port, hello, reads) == expect
 
 
+def test_reads_of_one_shape_on_the_wire(server, real_redis):
+    """A connection's third read of one request shape is split by the shape's matcher
+    (RequestParser.take): arguments holding CRLF and headers, then a read of the same
+    size that is not that shape, get redis-server's replies byte for byte."""
+    def sets(keys, value):
+        return b"".join(b"*3\r\n$3\r\nSET\r\n$3\r\n%s\r\n$8\r\n%s\r\n" % (k, value)
+                        for k in keys)
+
+    def gets(keys):
+        return b"".join(b"*2\r\n$3\r\nGET\r\n$3\r\n%s\r\n" % k for k in keys)
+
+    odd = b"*1\r\n$1\r\n"                                     # 8 bytes, like the values
+    plain = b"$8\r\nplainval\r\n"
+    for hello in (False, True):
+        null = b"_\r\n" if hello else b"$-1\r\n"
+        expect = [b"+OK\r\n" * 2] * 3 + [
+            plain * 2, plain + null, b"$8\r\n%s\r\n" % odd * 2 + null, b":-1\r\n" + plain]
+        reads = [sets([b"k:1", b"k:2"], b"plainval"), sets([b"k:3", b"k:4"], b"plainval"),
+                 sets([b"\r\n*", b"k:5"], odd), gets([b"k:1", b"k:2"]), gets([b"k:3", b"k:9"]),
+                 gets([b"\r\n*", b"k:5", b"k:7"]),
+                 gets([b"k:1"]).replace(b"GET", b"TTL") + gets([b"k:2"])]
+        reads = list(zip(reads, map(len, expect)))
+        assert _uniform_reads(server.port, hello, reads) == expect
+        assert _uniform_reads(real_redis.port, hello, reads) == expect
+
+
 def _uniform_handler_pipelines(client):
     """Pipelines of one plain command other than GET and SET (run_columns calls the
     handler): errors among them, a command given too few arguments, SET with options.

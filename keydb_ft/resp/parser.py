@@ -15,6 +15,9 @@ text. Both paths give the same requests for the same bytes.
 
 import re
 from itertools import chain
+from re import DOTALL as _DOTALL
+from re import compile as _compile
+from re import escape as _escape
 
 from hiredis import ProtocolError as _HiredisError
 from hiredis import Reader as _Reader
@@ -107,6 +110,24 @@ def _same_length_columns(data):
     return tuple(columns)
 
 
+def _shape(name, sizes):
+    """The shape of a request of name and arguments of the given sizes, for
+    RequestParser.take to split reads of nothing else by: (request size, the matcher's
+    findall, name, argument count).
+
+    The matcher is the canonical encoding of one such request, the name and headers
+    literal and each argument a group of exactly its length. A read of n times the
+    request size in which findall finds n requests is nothing but them: n matches of
+    that size that do not overlap leave no byte over. One regex scan in C splits a read
+    of 16 GETs in a quarter of the time the CRLF split takes (perf/README.md), and the
+    arguments may hold anything, CRLF included."""
+    head = b"*%d\r\n$%d\r\n%s\r\n" % (len(sizes) + 1, len(name), name)
+    pattern = _escape(head) + b"".join(_escape(b"$%d\r\n" % size) + b"(.{%d})\r\n" % size
+                                       for size in sizes)
+    size = len(head) + sum(len(b"$%d\r\n\r\n" % size) + size for size in sizes)
+    return size, _compile(pattern, _DOTALL).findall, name, len(sizes)
+
+
 def as_requests(taken):
     """take()'s answer as a list of requests (it gives a same-length read by column)."""
     return list(map(list, zip(*taken))) if type(taken) is tuple else taken
@@ -129,7 +150,7 @@ def _canonical_any(requests):
 
 class RequestParser:
     __slots__ = ("chunks", "size", "need", "max_bulk", "unauthenticated", "ready", "reader",
-                 "error")
+                 "error", "shape", "seen")
 
     def __init__(self, max_bulk=512 * 1024 * 1024):
         self.chunks = []
@@ -140,6 +161,8 @@ class RequestParser:
         self.ready = None      # requests split by the fast path, not yet taken by parse()
         self.reader = None     # this connection's hiredis reader, idle between reads
         self.error = None      # the protocol error that ended parsing, if any
+        self.shape = None      # the shape this client's reads have had (_shape)
+        self.seen = None       # the name and sizes of the last read of one shape
 
     def take(self, data, counts=_COUNT_HEADERS, bulks=_BULK_HEADERS, len_=len):
         """The requests in data when this parser holds nothing and data is only whole
@@ -158,6 +181,17 @@ class RequestParser:
         if (self.chunks or self.ready is not None or self.error is not None
                 or self.unauthenticated or data[0] != 42):          # 42: '*'
             return None
+        shape = self.shape
+        if shape is not None:           # the shape of this client's last read, again?
+            size, findall, name, args = shape
+            n = len_(data) // size
+            if n * size == len_(data):
+                found = findall(data)
+                if len_(found) == n:
+                    if args == 1:
+                        return [name] * n, found
+                    return ([name] * n, *zip(*found)) if args else ([name] * n,)
+            self.shape = None
         # find(), not `in`: bytes.__contains__ first tries the needle as an integer and
         # builds a TypeError to throw away (0.3 us a call, measured)
         if data.find(b"\r\n*") >= 0:
@@ -165,6 +199,7 @@ class RequestParser:
             if columns is None or (len(data) > self.max_bulk and max(
                     map(len, chain.from_iterable(columns))) > self.max_bulk):
                 return self._fast(data)
+            self._learn(columns)
             return columns
         parts = data.split(b"\r\n")
         n = len_(parts)
@@ -178,6 +213,30 @@ class RequestParser:
             if parts[0] != b"*%d" % len(args) or parts[1:n - 1:2] != [b"$%d" % len(a) for a in args]:
                 return None
         return [args]
+
+    def _learn(self, columns):
+        """After a read split by column: when it held one request shape (one name, one
+        size per argument) and so did the read before, split this client's next reads
+        by that shape (_shape). Waiting for the second read keeps a client whose reads
+        change shape from compiling a matcher (about 0.1 ms) per read; shapes that
+        recur, across clients too, come from the re module's cache."""
+        names = columns[0]
+        name = names[0]
+        n = len(names)
+        if names.count(name) != n:
+            self.seen = None
+            return
+        sizes = [name]
+        for column in columns[1:]:
+            size = len(column[0])
+            if list(map(len, column)).count(size) != n:
+                self.seen = None
+                return
+            sizes.append(size)
+        if sizes != self.seen:
+            self.seen = sizes
+        else:
+            self.shape = _shape(name, sizes[1:])
 
     def feed(self, data):
         if self.error is not None or not data:

@@ -135,6 +135,73 @@ def test_same_length_pipelines_are_split_without_hiredis():
     assert run(RequestParser(max_bulk=10), [data]) == ([], "Protocol error: invalid bulk length")
 
 
+def test_reads_of_a_learned_shape_are_matched_whole():
+    """After two reads of one request shape (one name, one size per argument) a
+    client's reads of that shape are split by its matcher, which takes any argument
+    bytes and nothing that is not the shape's canonical encoding from end to end."""
+    def read(requests):
+        return b"".join(map(encode, requests))
+
+    cases = [  # learned from plain reads, then reads of the same shape
+        ([[b"SET", b"k%03d" % i, b"v" * 8] for i in range(4)],
+         [[[b"SET", b"a\r\n*", b"\r\n$3\r\nGET"]] * 3,            # CRLF and headers inside
+          [[b"SET", b"kkkk", b"vvvvvvvv"]],                         # one request
+          [[b"SET", b"kkkkk", b"vvvvvvv"]] * 2,                     # same size, other split
+          [[b"SET", b"k", b"v"]] * 2]),
+        ([[b"GET", b"key:%012d" % i] for i in range(3)],
+         [[[b"GET", b"x" * 16], [b"TTL", b"y" * 16]],               # another name, same size
+          [[b"GET", b"*2\r\n$3\r\nGET\r\n$2\r\n"]] * 5]),
+        ([[b"PING"]] * 3, [[[b"PING"]] * 7, [[b"ping"]] * 2]),
+        ([[b"MSET", b"a", b"1", b"b", b"2"]] * 2,
+         [[[b"MSET", b"\r", b"\n", b"*", b"$"]] * 4]),
+    ]
+    for plain, later in cases:
+        parser = RequestParser()
+        for learned in (False, True):
+            assert as_requests(parser.take(read(plain))) == plain
+            assert (parser.shape is not None) is learned
+        for requests in later:
+            assert as_requests(parser.take(read(requests))) == requests
+            assert run(PythonOnly(), [read(requests)]) == (requests, None)
+    # bytes of the shape's size that are not its requests: the Python parser's answer
+    gets = read([[b"GET", b"kk"]] * 2)
+    for data in (gets.replace(b"$2\r\nkk", b"$02\r\nk"),
+                 gets.replace(b"GET", b"GEX", 1),
+                 gets[:-2] + b"\n\n",
+                 # a short argument and a stray byte: Redis skips the two bytes after
+                 # a bulk unread, so this is GET "k\r" and GET "kk"
+                 b"*2\r\n$3\r\nGET\r\n$2\r\nk\r\nX*2\r\n$3\r\nGET\r\n$2\r\nkk\r\n",
+                 b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n$3\r\nkkk\r\n"):
+        parser = RequestParser()
+        parser.take(gets), parser.take(gets)
+        assert parser.shape is not None and len(data) in (len(gets), len(gets) + 1)
+        assert run(parser, [data]) == run(PythonOnly(), [data])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_learned_shapes_agree_with_the_python_parser(data):
+    """Two plain reads of one shape, then reads of that shape's size with any argument
+    bytes and a few bytes changed anywhere."""
+    name = data.draw(st.sampled_from([b"GET", b"SET", b"PING", b"hset"]))
+    sizes = data.draw(st.lists(st.integers(0, 12), max_size=3))
+
+    def request(plain):
+        args = [data.draw(st.binary(min_size=size, max_size=size)) for size in sizes]
+        return [name] + [a.replace(b"\r", b"x") if plain else a for a in args]
+
+    def read(plain):
+        return b"".join(encode(request(plain)) for _ in range(data.draw(st.integers(1, 4))))
+
+    reads = [read(True) + read(True), read(True) + read(True)]
+    for _ in range(data.draw(st.integers(1, 3))):
+        raw = bytearray(read(False))
+        for _ in range(data.draw(st.integers(0, 2))):
+            raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+        reads.append(bytes(raw))
+    assert run(RequestParser(), reads) == run(PythonOnly(), reads)
+
+
 def test_strict_lengths_and_unauthenticated_limits():
     for bad, text in [(b"*1\r\n$04\r\nPING\r\n", "invalid bulk length"),
                       (b"*01\r\n$4\r\nPING\r\n", "invalid multibulk length"),
