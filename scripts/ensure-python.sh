@@ -10,7 +10,8 @@
 #
 # The build is profile-guided and link-time optimized (--enable-optimizations --with-lto),
 # as distributions build their interpreters: about 17 minutes on 2 cores instead of 4,
-# and the server runs 5-13% faster on it (perf/README.md, "An optimized interpreter").
+# and the server spends 13-14% less CPU per command on it (perf/README.md, "An optimized
+# interpreter").
 # KEYDB_FT_PGO=0 builds without them, into a cache directory of its own.
 # Progress goes to stderr; only the interpreter path goes to stdout.
 set -euo pipefail

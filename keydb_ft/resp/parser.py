@@ -7,10 +7,11 @@ error holds the exact text Redis replies (after running them) before it closes t
 connection.
 
 Two paths. A read that holds only whole, well-formed multibulk requests (the usual
-pipelined or single request) is split by hiredis's C reader and then verified to be
-exactly what Redis accepts (see _fast); anything else -- inline requests, a request split
-across reads, bad input -- goes through the Python parser below, which owns every error
-text. Both paths give the same requests for the same bytes.
+pipelined or single request) is taken whole (take(): by the regex of a request shape the
+client has been sending, by a CRLF split, or by hiredis's C reader), and only when it is
+exactly what Redis accepts; anything else -- inline requests, a request split across
+reads, bad input -- goes through the Python parser below, which owns every error text.
+Both paths give the same requests for the same bytes.
 """
 
 import re
@@ -176,7 +177,9 @@ class RequestParser:
         headers up with the arguments when no argument holds a CRLF; the headers must
         then be exactly the canonical '*N' / '$len' of those arguments (no sign, no
         leading zero, no other type). Several are sliced when they all have the same
-        length (_same_length_columns), else go to hiredis (_fast). The keyword
+        length (_same_length_columns), else go to hiredis (_fast). Before either, a
+        read is tried against the shape this client's reads have had (_learn, _shape),
+        and comes by column when it is nothing but requests of that shape. The keyword
         arguments are never passed: they make globals locals (see dispatch.run_batch)."""
         if (self.chunks or self.ready is not None or self.error is not None
                 or self.unauthenticated or data[0] != 42):          # 42: '*'
