@@ -177,9 +177,9 @@ def run_batch(c, requests, len_=len, hash_=hash, type_=type, bytes_=bytes, perf=
                 append(b"_\r\n" if c.resp3 else b"$-1\r\n")
             else:
                 stats.keyspace_hits += 1
-                if len_(value) < 4096:
+                try:                           # no len() check: BULK_LINES stops at 4 KiB
                     out.extend((lines[len_(value)], value, b"\r\n"))
-                else:
+                except IndexError:
                     encoders[bytes_](out, value, c.resp3)
             result = None
         elif lane == lane_set and len_(argv) == 3:
@@ -373,10 +373,11 @@ def run_columns(c, columns, len_=len, hash_=hash, type_=type, bytes_=bytes, perf
                 run(c, cmd, [name, key])       # its own statistics
                 handled += 1
                 continue
-            elif len_(value) < 4096:
-                extend((lines[len_(value)], value, b"\r\n"))
             else:
-                encoders[bytes_](out, value, resp3)
+                try:                           # no len() check: BULK_LINES stops at 4 KiB
+                    extend((lines[len_(value)], value, b"\r\n"))
+                except IndexError:
+                    encoders[bytes_](out, value, resp3)
             elapsed = perf() - start
             if elapsed >= 1000:                # else 0 us: counted after the loop
                 elapsed //= 1000
