@@ -9,21 +9,29 @@
 #      --disable-gil, installed into the cache.
 #
 # The build is profile-guided and link-time optimized (--enable-optimizations --with-lto),
-# as distributions build their interpreters: about 17 minutes on 2 cores instead of 4,
-# and the server spends 13-14% less CPU per command on it (perf/README.md, "An optimized
-# interpreter").
+# as distributions build their interpreters, with the server itself under redis-benchmark
+# added to CPython's profiling task (scripts/pgo_train.py; redis-benchmark comes from
+# ensure-redis.sh): about 20 minutes on 2 cores instead of 4, and the server spends
+# 13-14% less CPU per command on it (perf/README.md, "An optimized interpreter" and
+# "A profile trained on the server").
+# The cached build records its recipe; a build made by another recipe is made again.
 # KEYDB_FT_PGO=0 builds without them, into a cache directory of its own.
 # Progress goes to stderr; only the interpreter path goes to stdout.
 set -euo pipefail
 
+here="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${KEYDB_FT_CACHE:-$HOME/.cache/keydb-ft}"
 if [ "${KEYDB_FT_PGO:-1}" = 0 ]; then
   prefix="$cache/python3.13t"
   optimize=""
+  recipe=""
 else
   prefix="$cache/python3.13t-pgo"
   optimize="--enable-optimizations --with-lto"
+  # name a change to the build or its profiling task here to have caches made again
+  recipe="pgo+lto, CPython's task and the server's (scripts/pgo_train.py), 1"
 fi
+recipe_file="$prefix/.keydb-ft-recipe"
 
 is_free_threaded() {
   [ -x "$1" ] && "$1" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 13) and not sys._is_gil_enabled() else 1)' \
@@ -32,7 +40,11 @@ is_free_threaded() {
 
 log() { echo "ensure-python: $*" >&2; }
 
-for candidate in "${KEYDB_FT_PYTHON:-}" "$(command -v python3.13t 2>/dev/null || true)" "$prefix/bin/python3.13t"; do
+cached="$prefix/bin/python3.13t"
+if [ -n "$recipe" ] && [ "$(cat "$recipe_file" 2>/dev/null)" != "$recipe" ]; then
+  cached=""                       # made by another recipe (or unfinished): build again
+fi
+for candidate in "${KEYDB_FT_PYTHON:-}" "$(command -v python3.13t 2>/dev/null || true)" "$cached"; do
   if [ -n "$candidate" ] && PYTHON_GIL=0 is_free_threaded "$candidate"; then
     echo "$candidate"
     exit 0
@@ -61,6 +73,10 @@ DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq build-essential 
   libssl-dev zlib1g-dev libffi-dev libbz2-dev liblzma-dev libsqlite3-dev libreadline-dev \
   libncurses-dev libgdbm-dev uuid-dev libexpat1-dev >"$cache/apt.log" 2>&1 || { tail -n 30 "$cache/apt.log" >&2; exit 1; }
 
+if [ -n "$optimize" ]; then
+  bash "$here/scripts/ensure-redis.sh"     # redis-benchmark drives the profiling task
+fi
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -72,11 +88,15 @@ srcdir=$(find . -maxdepth 1 -type d -name 'Python-3.13*' | head -n 1)
 cd "$srcdir"
 log "configure --disable-gil $optimize"
 # shellcheck disable=SC2086 # $optimize is two options or none
-./configure --disable-gil $optimize --prefix="$prefix" --with-ensurepip=install >"$work/configure.log" 2>&1 \
+./configure --disable-gil $optimize --prefix="$prefix" --with-ensurepip=install \
+  PROFILE_TASK="$here/scripts/pgo_train.py" >"$work/configure.log" 2>&1 \
   || { tail -n 40 "$work/configure.log" >&2; exit 1; }
-log "make -j$(nproc) (with optimizations this also runs CPython's profiling tests)"
+log "make -j$(nproc) (with optimizations this also runs the profiling task)"
 make -j"$(nproc)" >"$work/make.log" 2>&1 || { tail -n 40 "$work/make.log" >&2; exit 1; }
+grep '^pgo-train:' "$work/make.log" | sed 's/^/ensure-python: /' >&2 || true
+rm -rf "$prefix"
 make install >"$work/install.log" 2>&1 || { tail -n 40 "$work/install.log" >&2; exit 1; }
+[ -z "$recipe" ] || echo "$recipe" > "$recipe_file"
 if ! PYTHON_GIL=0 is_free_threaded "$prefix/bin/python3.13t"; then
   log "built interpreter at $prefix/bin/python3.13t is not free-threaded"
   exit 1

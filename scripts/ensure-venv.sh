@@ -8,9 +8,10 @@ cache="${KEYDB_FT_CACHE:-$HOME/.cache/keydb-ft}"
 venv="${KEYDB_FT_VENV:-$cache/venv}"
 python="$(bash "$here/scripts/ensure-python.sh")"
 stamp="$venv/.keydb-ft-installed"
-# the package's requirements and the interpreter under them: a new one (an optimized
-# build, say) makes the venv again, C extensions included
-want="$( (cat "$here/pyproject.toml"; echo "$python") | sha256sum | cut -c1-16)"
+# the package's requirements and the interpreter under them, by path, size and time: a
+# new one (an optimized build, say) makes the venv again, C extensions included
+want="$( (cat "$here/pyproject.toml"; echo "$python"; stat -Lc '%s %Y' "$python") \
+  | sha256sum | cut -c1-16)"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "ensure-venv: installing into $venv" >&2
   "$python" -m venv --clear "$venv" >&2
