@@ -81,6 +81,27 @@ def test_scan_full_iteration_sees_every_stable_key(r):
     assert stable <= seen
 
 
+def test_scan_pages_are_parts_of_stripes_and_return_each_key_once(r):
+    # A cursor names a quarter of one of 256 stripes: COUNT 1 gets one part a call,
+    # about a 1,024th of the keyspace, and a full iteration without changes returns
+    # every key exactly once.
+    keys = {f"page:{i}".encode() for i in range(20000)}
+    for start in range(0, 20000, 5000):
+        r.mset({f"page:{i}": 1 for i in range(start, start + 5000)})
+    seen = []
+    pages = []
+    cursor = 0
+    while True:
+        cursor, page = r.scan(cursor, count=1)
+        seen += page
+        pages.append(len(page))
+        if cursor == 0:
+            break
+        assert len(pages) <= 1024
+    assert len(seen) == len(keys) and set(seen) == keys
+    assert sum(pages) / len(pages) < 30 and max(pages) < 60
+
+
 def test_scan_match_count_type(r):
     r.mset({f"user:{i}": i for i in range(200)})
     r.mset({f"item:{i}": i for i in range(50)})

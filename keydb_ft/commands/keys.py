@@ -8,12 +8,21 @@ from ..db.access import idle_ms, lfu_counter
 from ..db.keyspace import now_ms
 from ..errors import CommandError
 from ..locks import STRIPES
+from ..locks.striped import STRIPE_BITS
 from ..resp.writer import OK
 from ..types import copy_value, encoding_of, type_name
 from .args import INT64_MAX, glob_matcher, parse_scan_cursor, to_int
 from . import INSTALLERS
 from .registry import command, help_reply, ks
 from ..threadstate import peek
+
+# SCAN's cursor names a quarter of a stripe: the keys whose hash has that value in the
+# two bits above the stripe's. A call returns at least one whole part, so a page is
+# about a 1,024th of the keyspace; each key present throughout an iteration is in
+# exactly one part, read whole under its stripe's lock.
+SCAN_PARTS = 4
+PART_MASK = SCAN_PARTS - 1
+SCAN_END = STRIPES * SCAN_PARTS
 
 KEYSPACE = dict(group="generic")
 
@@ -120,20 +129,22 @@ def cmd_scan(c, argv):
     locks = c.server.key_locks.stripes
     held = c.in_exec
     out = []
-    stripe = cursor
     visited = 0
     data = db.data
-    while stripe < STRIPES and (len(out) < count and visited < count * 10 or visited == 0):
+    while cursor < SCAN_END and (len(out) < count and visited < count * 10 or visited == 0):
+        stripe, part = divmod(cursor, SCAN_PARTS)
         if not data[stripe]:
             # Empty stripes cost nothing and are not counted against the work limit, so
-            # a small keyspace is done in one call, as Redis's small table is. (A key
-            # missed this way was not there throughout the iteration.)
-            stripe += 1
+            # a small keyspace is done in few calls. (A key missed this way was not
+            # there throughout the iteration.)
+            cursor = (stripe + 1) * SCAN_PARTS
             continue
         if not held:
             locks[stripe].acquire()
         try:
             for key in db.keys_in_stripe(stripe):
+                if (hash(key) >> STRIPE_BITS) & PART_MASK != part:
+                    continue
                 value = db.lookup(key, touch=False)
                 if value is None or (match and not match(key)):
                     continue
@@ -143,17 +154,16 @@ def cmd_scan(c, argv):
         finally:
             if not held:
                 locks[stripe].release()
-        stripe += 1
+        cursor += 1
         visited += 1
-    next_cursor = 0 if stripe >= STRIPES else stripe
-    return [b"%d" % next_cursor, out]
+    return [b"%d" % (0 if cursor >= SCAN_END else cursor), out]
 
 
 def parse_cursor(raw):
-    """SCAN's cursor: Redis's rules (parse_scan_cursor); a stripe number, anything past
-    the last stripe meaning the iteration is over."""
+    """SCAN's cursor: Redis's rules (parse_scan_cursor); a part of a stripe (SCAN_PARTS),
+    anything past the last part meaning the iteration is over."""
     cursor = parse_scan_cursor(raw)
-    return cursor if cursor < STRIPES else STRIPES
+    return cursor if cursor < SCAN_END else SCAN_END
 
 
 def parse_scan_options(argv, start, allow_type=False):
