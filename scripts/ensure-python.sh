@@ -11,7 +11,7 @@
 # The build is profile-guided and link-time optimized (--enable-optimizations --with-lto),
 # as distributions build their interpreters, with the server itself under redis-benchmark
 # added to CPython's profiling task (scripts/pgo_train.py; redis-benchmark comes from
-# ensure-redis.sh): about 20 minutes on 2 cores instead of 4, and the server spends
+# ensure-redis.sh): about 24 minutes on 2 cores instead of 4, and the server spends
 # 13-14% less CPU per command on it (perf/README.md, "An optimized interpreter" and
 # "A profile trained on the server").
 # The cached build records its recipe; a build made by another recipe is made again.
