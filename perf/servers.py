@@ -50,7 +50,9 @@ class Server:
             cmd = [KEYDB_PYTHON, "-m", "keydb_ft", "--port", str(self.port), "--bind", "127.0.0.1",
                    "--server-threads", str(threads), "--save", "", "--dir", self.dir,
                    "--logfile", os.path.join(self.dir, "log")]
-            env = dict(os.environ, PYTHON_GIL="0", PYTHONPATH=ROOT)
+            # the checkout first, then what the caller adds (scripts/pgo_train.py)
+            path = os.pathsep.join(filter(None, (ROOT, os.environ.get("PYTHONPATH"))))
+            env = dict(os.environ, PYTHON_GIL="0", PYTHONPATH=path)
         self.proc = subprocess.Popen(list(cmd) + list(extra), env=env, cwd=self.dir,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait(self.port, self.proc)

@@ -24,13 +24,14 @@ The exit status is CPython's task's, as with the default task.
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "perf"))
+from servers import Server, redis_benchmark  # noqa: E402  (perf/'s, stdlib only)
+
 # (pipeline, requests per command) for each round of redis-benchmark
 ROUNDS = ((16, 300_000), (1, 40_000))
 TESTS = "set,get,incr,lpush,sadd,hset"
@@ -38,12 +39,6 @@ TESTS = "set,get,incr,lpush,sadd,hset"
 
 def say(text):
     print(f"pgo-train: {text}", flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def install_packages(target):
@@ -62,68 +57,30 @@ def install_packages(target):
     return done.returncode == 0
 
 
-def wait_for(port, proc, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(64).startswith(b"+PONG"):
-                    return True
-        except OSError:
-            time.sleep(0.2)
-    return False
-
-
-def shut_down(port, proc):
-    """SHUTDOWN NOSAVE, so the server leaves through Python's normal exit: the
-    instrumented interpreter writes its counts then, and only then."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-            s.sendall(b"SHUTDOWN NOSAVE\r\n")
-            s.recv(64)
-    except OSError:
-        pass
-    try:
-        return proc.wait(60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.wait()
-
-
 def train_server():
-    benchmark = shutil.which("redis-benchmark")
-    if benchmark is None:
+    """Two loops of the server, started by sys.executable (perf/servers.py), under
+    redis-benchmark. The server is stopped by SIGTERM, so it leaves through Python's
+    normal exit: the instrumented interpreter writes its counts then, and only then."""
+    if shutil.which("redis-benchmark") is None:
         say("redis-benchmark not found: the profile is CPython's task alone")
         return
-    work = tempfile.mkdtemp(prefix="keydb-ft-pgo-")
+    packages = tempfile.mkdtemp(prefix="keydb-ft-pgo-")
     try:
-        packages = os.path.join(work, "site")
         if not install_packages(packages):
             say("hiredis / sortedcontainers not installed: the profile is CPython's task alone")
             return
-        port = free_port()
-        env = dict(os.environ, PYTHON_GIL="0", PYTHONPATH=os.pathsep.join((REPO, packages)))
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "keydb_ft", "--port", str(port), "--bind", "127.0.0.1",
-             "--server-threads", "2", "--save", "", "--appendonly", "no", "--dir", work,
-             "--logfile", os.path.join(work, "server.log")], env=env)
-        if not wait_for(port, proc):
-            proc.kill()
-            proc.wait()
-            say("the server did not start: the profile is CPython's task alone")
-            return
+        os.environ["PYTHONPATH"] = packages
+        server = Server("keydb", threads=2)
         try:
             for pipeline, requests in ROUNDS:
-                subprocess.run([benchmark, "-p", str(port), "-c", "50", "-d", "64",
-                                "-r", "100000", "-P", str(pipeline), "-n", str(requests),
-                                "-t", TESTS, "-q"], stdout=subprocess.DEVNULL, timeout=600)
+                redis_benchmark(server.port, test=TESTS, requests=requests, pipeline=pipeline,
+                                keyspace=100000)
         finally:
-            status = shut_down(port, proc)
-        say(f"trained on the server (exit status {status}): "
+            server.stop()
+        say(f"trained on the server (exit status {server.proc.returncode}): "
             f"{', '.join(f'-P {p} x{n}' for p, n in ROUNDS)} of {TESTS}")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(packages, ignore_errors=True)
 
 
 def main():

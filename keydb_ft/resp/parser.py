@@ -16,9 +16,6 @@ Both paths give the same requests for the same bytes.
 
 import re
 from itertools import chain
-from re import DOTALL as _DOTALL
-from re import compile as _compile
-from re import escape as _escape
 
 from hiredis import ProtocolError as _HiredisError
 from hiredis import Reader as _Reader
@@ -123,10 +120,10 @@ def _shape(name, sizes):
     of 16 GETs in a quarter of the time the CRLF split takes (perf/README.md), and the
     arguments may hold anything, CRLF included."""
     head = b"*%d\r\n$%d\r\n%s\r\n" % (len(sizes) + 1, len(name), name)
-    pattern = _escape(head) + b"".join(_escape(b"$%d\r\n" % size) + b"(.{%d})\r\n" % size
-                                       for size in sizes)
+    pattern = re.escape(head) + b"".join(re.escape(b"$%d\r\n" % size) + b"(.{%d})\r\n" % size
+                                         for size in sizes)
     size = len(head) + sum(len(b"$%d\r\n\r\n" % size) + size for size in sizes)
-    return size, _compile(pattern, _DOTALL).findall, name, len(sizes)
+    return size, re.compile(pattern, re.DOTALL).findall, name, len(sizes)
 
 
 def as_requests(taken):
