@@ -206,3 +206,24 @@ def test_bgrewriteaof_replies(keydb):
     assert c.info("persistence")["aof_enabled"] == 0
     with pytest.raises(redis.ResponseError):
         c.execute_command("BGREWRITEAOF", "extra")
+
+
+def test_writes_after_debug_loadaof_reach_the_aof(keydb):
+    """DEBUG LOADAOF replays on the loop thread of the client that sent it; that loop's
+    later writes, and its INFO counters, must still count (one loop, so every connection
+    shares the thread that loaded)."""
+    srv = keydb(*AOF, threads=1)
+    c = srv.client()
+    c.set(b"before", b"1")
+    assert c.execute_command("DEBUG", "LOADAOF")
+    hits = c.info("stats")["keyspace_hits"]
+    c.xadd(b"stream", {b"f": b"v"})
+    c.hset(b"hash", b"f", b"v")
+    c.set(b"str", b"v", ex=1000)
+    assert c.get(b"before") == b"1"
+    assert c.info("stats")["keyspace_hits"] == hits + 1
+    ours = dataset(c)
+    assert c.execute_command("DEBUG", "LOADAOF")
+    assert dataset(c) == ours
+    srv2 = _restart(keydb, srv, *AOF)
+    assert dataset(srv2.client()) == ours

@@ -142,10 +142,22 @@ def run_commands(client, data, name, pos=0, last_file=True, truncate_ok=True,
     """Execute the commands of one AOF file's bytes; returns the number run.
 
     Returns a (count, truncate_at) pair: truncate_at is the offset where the valid part
-    ends when the file was truncated and loading went on anyway, else None."""
-    from ..commands import dispatch
-    from ..db.keyspace import bind_thread_stats
+    ends when the file was truncated and loading went on anyway, else None.
+
+    The commands count in the loader's stats; the thread's own come back after, since
+    DEBUG LOADAOF loads on a loop thread, whose writes would otherwise count their
+    changes where its dispatcher never looks, and so never reach the AOF."""
+    from ..db.keyspace import bind_thread_stats, thread_stats
+    outer = thread_stats()
     bind_thread_stats(client.loop.stats)
+    try:
+        return _run_file(client, data, name, pos, last_file, truncate_ok, progress)
+    finally:
+        bind_thread_stats(outer)
+
+
+def _run_file(client, data, name, pos, last_file, truncate_ok, progress):
+    from ..commands import dispatch
     queue = None
     queue_start = 0
     count = 0
