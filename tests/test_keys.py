@@ -27,6 +27,10 @@ CASES = [
     ("PERSIST", "e"), ("PERSIST", "s"), ("TTL", "s"), ("PTTL", "nokey"), ("TTL", "e"),
     ("EXPIRETIME", "e"), ("PEXPIREAT", "e", "99999999999999"), ("PEXPIRETIME", "e"),
     ("EXPIRETIME", "e"), ("EXPIRE", "e", "9223372036854775807"), ("PEXPIRE", "e", "9223372036854775807"),
+    # the bounds of seconds * 1000 as C divides them (toward zero)
+    ("SET", "b1", "1"), ("EXPIRE", "b1", "-9223372036854776"), ("TTL", "b1"),
+    ("EXPIREAT", "b1", "-9223372036854776"), ("EXPIRE", "b1", "9223372036854776"),
+    ("EXPIRE", "b1", "-9223372036854775"), ("EXISTS", "b1"),
     ("EXPIRE", "e", "-1"), ("EXISTS", "e"), ("EXPIREAT", "nokey", "1"), ("SET", "t", "1"),
     ("EXPIREAT", "t", "1"), ("GET", "t"), ("KEYS", "*"), ("KEYS", "e*"), ("KEYS", "[a-e]*"),
     ("KEYS", "?"), ("KEYS", "lon[^x]"), ("KEYS", "e\\2"), ("RANDOMKEY",), ("DBSIZE",),

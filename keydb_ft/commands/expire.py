@@ -5,7 +5,7 @@ time is already past) so a replica or an AOF replay lands on the same instant.""
 from .. import errors
 from ..db.keyspace import now_ms
 from ..errors import CommandError
-from .args import INT64_MAX, INT64_MIN, to_int
+from .args import INT64_MAX, to_int
 from .member_expiry import member_persist, member_ttl
 from .registry import command, ks
 
@@ -38,7 +38,8 @@ def _expire(c, argv, unit_ms, relative, name):
     now = now_ms()
     invalid = CommandError(errors.INVALID_EXPIRE.format(name))
     if unit_ms == 1000:
-        if value > INT64_MAX // 1000 or value < INT64_MIN // 1000:
+        # C's LLONG_MIN / 1000 truncates toward zero: -(INT64_MAX // 1000), not the floor
+        if value > INT64_MAX // 1000 or value < -(INT64_MAX // 1000):
             raise invalid
         value *= 1000
     if relative:
