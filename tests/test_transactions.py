@@ -30,6 +30,76 @@ def test_transaction_replies_match_redis(server, real_redis):
         assert replies[0] == replies[1], (cmd, replies)
 
 
+# WATCH over keys that had expired but were not yet deleted when watched, and over
+# FLUSHDB / FLUSHALL / SWAPDB: steps run on one connection ("sleep" waits out a PX 1);
+# each scenario ends with MULTI, PING, EXEC, whose reply must be redis-server's.
+STALE = [
+    # deleting a key that had already expired when watched is no change
+    [("SET", "x", "foo", "PX", "1"), "sleep", ("WATCH", "x"), ("EXISTS", "x")],
+    [("SET", "x", "foo", "PX", "1"), "sleep", ("WATCH", "x"), ("FLUSHDB",)],
+    [("SET", "x", "foo", "PX", "1"), "sleep", ("WATCH", "x"), ("DEL", "x")],
+    # ... but writing it again is
+    [("SET", "x", "foo", "PX", "1"), "sleep", ("WATCH", "x"), ("SET", "x", "bar")],
+    # expiring after WATCH is a change
+    [("SET", "x", "foo", "PX", "1000"), ("WATCH", "x"), ("PEXPIRE", "x", "1"), "sleep"],
+    # flushing touches only keys that exist
+    [("SET", "x", "30"), ("WATCH", "x"), ("FLUSHALL",)],
+    [("DEL", "x"), ("WATCH", "x"), ("FLUSHALL",)],
+    [("SET", "x", "30"), ("WATCH", "x"), ("FLUSHDB",)],
+    [("DEL", "x"), ("WATCH", "x"), ("FLUSHDB",)],
+    [("SET", "y", "30"), ("WATCH", "x"), ("FLUSHDB",)],
+    # SWAPDB touches keys that exist on either side, unless stale on both
+    [("SET", "x", "30"), ("WATCH", "x"), ("SWAPDB", "0", "1")],
+    [("SELECT", "1"), ("SET", "x", "30"), ("SELECT", "0"), ("WATCH", "x"), ("SWAPDB", "0", "1")],
+    [("SELECT", "1"), ("SET", "x", "foo", "PX", "1"), "sleep", ("WATCH", "x"),
+     ("SWAPDB", "0", "1")],
+    [("SET", "x", "foo", "PX", "1"), "sleep", ("SELECT", "1"), ("WATCH", "x"),
+     ("SWAPDB", "0", "1")],
+    [("SELECT", "1"), ("SET", "x", "foo", "PX", "1"), ("SELECT", "0"),
+     ("SET", "x", "bar", "PX", "1"), "sleep", ("SELECT", "1"), ("WATCH", "x"),
+     ("SWAPDB", "0", "1")],
+    [("SELECT", "1"), ("SET", "x", "foo", "PX", "1"), ("SELECT", "0"), ("SET", "x", "bar"),
+     "sleep", ("SELECT", "1"), ("WATCH", "x"), ("SWAPDB", "0", "1")],
+    [("SET", "x", "foo", "PX", "1"), "sleep", ("SELECT", "1"), ("SET", "x", "bar"),
+     ("SELECT", "0"), ("WATCH", "x"), ("SWAPDB", "0", "1")],
+]
+
+
+def _run_stale(client, steps):
+    import time
+    conn = client.connection_pool.get_connection()
+    try:
+        conn.send_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        conn.read_response()
+        for step in steps:
+            if step == "sleep":
+                time.sleep(0.01)
+                continue
+            conn.send_command(*step)
+            conn.read_response()
+        for cmd in (("MULTI",), ("PING",)):
+            conn.send_command(*cmd)
+            conn.read_response()
+        conn.send_command("EXEC")
+        return conn.read_response()
+    finally:
+        for cmd in (("SELECT", "0"), ("DEBUG", "SET-ACTIVE-EXPIRE", "1")):
+            conn.send_command(*cmd)
+            conn.read_response()
+        client.connection_pool.release(conn)
+
+
+@pytest.mark.parametrize("steps", STALE, ids=[str(i) for i in range(len(STALE))])
+def test_watch_stale_keys_and_flushes_match_redis(server, real_redis, steps):
+    replies = []
+    for srv in (server, real_redis):
+        client = srv.client()
+        client.flushall()
+        replies.append(_run_stale(client, steps))
+        client.close()
+    assert replies[0] == replies[1], replies
+
+
 def test_watch_aborts_on_change_from_another_connection(server, r):
     other = server.client()
     r.set("w", "1")

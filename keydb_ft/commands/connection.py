@@ -68,11 +68,11 @@ def cmd_swapdb(c, argv):
         raise CommandError(errors.DB_INDEX_OUT_OF_RANGE)
     if a != b:
         da, db = ks.dbs[a], ks.dbs[b]
+        ks.touch_all_watched(da, db)
+        ks.touch_all_watched(db, da)
         da.data, db.data = db.data, da.data
         da.expires, db.expires = db.expires, da.expires
         da.access, db.access = db.access, da.access
-        ks.touch_all_watched(a)
-        ks.touch_all_watched(b)
         for hook in c.server.swapdb_hooks:
             hook(a, b)
         from ..db.keyspace import thread_stats

@@ -202,7 +202,7 @@ def run_batch(c, requests, len_=len, hash_=hash, type_=type, bytes_=bytes, perf=
                     stats.dirty += 1
                     db.access[i][key] = clock
                     if watched:
-                        ks.touch_watched(db.id, key)
+                        ks.touch_watched(db, key)
                     if waiting[i]:
                         ks.blocking.signal(db, key)
                     hook = ks.notify_hook
@@ -409,7 +409,7 @@ def run_columns(c, columns, len_=len, hash_=hash, type_=type, bytes_=bytes, perf
                     del exp[key]
                 access[i][key] = clock
                 if watched:
-                    ks.touch_watched(dbid, key)
+                    ks.touch_watched(db, key)
                 if waiting[i]:
                     ks.blocking.signal(db, key)
                 if hook is not None:

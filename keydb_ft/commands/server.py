@@ -40,8 +40,8 @@ def flush_databases(server, dbs):
     removed = 0
     ks = server.keyspace
     for db in dbs:
+        ks.touch_all_watched(db)
         removed += db.clear()
-        ks.touch_all_watched(db.id)
     for hook in server.flush_hooks:
         hook(dbs)
     return removed

@@ -42,7 +42,7 @@ def end_transaction(c):
 
 def unwatch(c):
     if c.watched:
-        c.server.keyspace.unwatch_all(c, [(dbid, key) for dbid, key, _ in c.watched])
+        c.server.keyspace.unwatch_all(c, c.watched)
         c.watched = []
     c.dirty_cas = False
 
@@ -56,14 +56,14 @@ def cmd_watch(c, argv):
     ks_ = c.server.keyspace
     db = c.db
     now = now_ms()
-    seen = {(d, k) for d, k, _ in c.watched}
+    seen = set(c.watched)
     for key in argv[1:]:
         if (db.id, key) in seen:
             continue
         when = db.get_expire(key)
         expired = when is not None and when <= now
-        ks_.watch(c, db.id, key)
-        c.watched.append((db.id, key, expired))
+        ks_.watch(c, db.id, key, expired)
+        c.watched.append((db.id, key))
         seen.add((db.id, key))
     return OK
 
@@ -75,10 +75,13 @@ def cmd_unwatch(c, argv):
 
 
 def _watched_key_expired(c):
+    """A watched key has expired since WATCH (not yet deleted): EXEC fails, as Redis's
+    does. Keys that had already expired when watched do not count."""
     now = now_ms()
-    dbs = c.server.keyspace.dbs
-    for dbid, key, was_expired in c.watched:
-        if was_expired:
+    ks = c.server.keyspace
+    dbs = ks.dbs
+    for dbid, key in c.watched:
+        if ks.watched_as_expired(c, dbid, key):
             continue
         db = dbs[dbid]
         when = db.get_expire(key)
@@ -136,7 +139,7 @@ def cmd_exec(c, argv):
 def _stripes_for(c, queue):
     """Stripes of every queued command's keys and of the watched keys."""
     key_locks = c.server.key_locks
-    keys = [key for _dbid, key, _expired in c.watched]
+    keys = [key for _dbid, key in c.watched]
     for cmd, argv in queue:
         if "all_stripes" in cmd.flags or "no_lock" in cmd.flags:
             return key_locks.all

@@ -42,6 +42,18 @@ class ThreadCounters:
         self.keyspace_misses = 0
 
 
+def _expired_in(db, i, key, now):
+    exp = db.expires[i]
+    return key in exp and exp[key] <= now
+
+
+def _state(db, key):
+    i = hash(key) & MASK
+    if key not in db.data[i]:
+        return "gone"
+    return "expired" if _expired_in(db, i, key, now_ms()) else "live"
+
+
 def bind_thread_stats(stats):
     _STATS.set(stats)
 
@@ -119,7 +131,7 @@ class Database:
         self.access[i].pop(key, None)
         thread_stats().expired_keys += 1
         if ks.watched:
-            ks.touch_watched(self.id, key)
+            ks.touch_watched(self, key)
         ks.key_deleted(self, key)
         ks.notify(self.id, "x", "expired", key)
         ks.propagate(self.id, [b"DEL", key])
@@ -147,7 +159,7 @@ class Database:
             lfu_touch(self.access[i], key, self.ks.config)
         ks = self.ks
         if ks.watched:
-            ks.touch_watched(self.id, key)
+            ks.touch_watched(self, key)
         if ks.waiting[i]:
             ks.blocking.signal(self, key)
 
@@ -204,7 +216,7 @@ class Database:
         (_stats_of(get_ident()) or thread_stats()).dirty += 1
         ks = self.ks
         if ks.watched:
-            ks.touch_watched(self.id, key)
+            ks.touch_watched(self, key)
 
     def notify(self, type_class, event, key):
         hook = self.ks.notify_hook
@@ -242,7 +254,7 @@ class Keyspace:
         self.clock_lock = leaf_lock(11, "access-clock")    # tick() against use_lfu()
         self.dbs = [Database(i, self) for i in range(databases)]
         self.watch_lock = leaf_lock(10, "watch")
-        self.watched = {}            # (db id, key) -> set of clients; under watch_lock
+        self.watched = {}            # (db id, key) -> {client: expired}; under watch_lock
         self.is_replica = False
         self.replica_expire = False
         self.sinks = ()              # propagation sinks (AOF, replication); set at start
@@ -254,31 +266,73 @@ class Keyspace:
         self.waiting = self.blocking.waiting     # slot i: under stripe lock i
 
     # -- WATCH --------------------------------------------------------------------------
-    def watch(self, client, dbid, key):
+    # watched[(db id, key)] maps each watching client to whether the key had already
+    # expired (though not yet been deleted) when it was watched. Deleting such a key is
+    # no change to that client, as in Redis 7.0: the flag clears and EXEC goes on.
+    def watch(self, client, dbid, key, expired):
         with self.watch_lock:
-            self.watched.setdefault((dbid, key), set()).add(client)
+            self.watched.setdefault((dbid, key), {})[client] = expired
 
     def unwatch_all(self, client, keys):
         with self.watch_lock:
             for k in keys:
                 clients = peek(self.watched, k)
                 if clients is not None:
-                    clients.discard(client)
+                    clients.pop(client, None)
                     if not clients:
                         del self.watched[k]
 
-    def touch_watched(self, dbid, key):
+    def watched_as_expired(self, client, dbid, key):
         with self.watch_lock:
-            for client in peek(self.watched, (dbid, key), ()):
-                client.dirty_cas = True
+            clients = peek(self.watched, (dbid, key))
+            return clients is not None and client in clients and clients[client]
 
-    def touch_all_watched(self, dbid=None):
-        """FLUSHDB / FLUSHALL / SWAPDB: every watcher of the database(s) fails EXEC."""
+    def touch_watched(self, db, key):
+        """key in db was written or deleted (its stripe held)."""
         with self.watch_lock:
-            for (wdb, _key), clients in self.watched.items():
-                if dbid is None or wdb == dbid:
-                    for client in clients:
-                        client.dirty_cas = True
+            clients = peek(self.watched, (db.id, key))
+            if not clients:
+                return
+            state = None
+            for client, expired in clients.items():
+                if expired:
+                    if state is None:
+                        state = _state(db, key)
+                    if state == "gone":
+                        clients[client] = False      # deleted: no longer expired
+                        continue
+                    if state == "expired":           # still the same expired key
+                        continue
+                client.dirty_cas = True              # written: SET replaces without
+                                                     # deleting the expired key first
+
+    def touch_all_watched(self, emptied, replaced_with=None):
+        """FLUSHDB / FLUSHALL / a load empty `emptied`, SWAPDB replaces its keys with
+        `replaced_with`'s (every stripe held; called before the change). A watcher fails
+        EXEC if its key existed or will exist; not if its key was already expired and
+        is gone or still expired after, as Redis 7.0 decides."""
+        now = now_ms()
+        with self.watch_lock:
+            for (wdb, key), clients in self.watched.items():
+                if wdb != emptied.id:
+                    continue
+                i = hash(key) & MASK
+                was = key in emptied.data[i]
+                will = replaced_with is not None and key in replaced_with.data[i]
+                if not (was or will):
+                    continue
+                will_be_expired = will and _expired_in(replaced_with, i, key, now)
+                for client, expired in clients.items():
+                    if expired:
+                        if not will:
+                            clients[client] = False
+                            continue
+                        if will_be_expired:
+                            continue
+                    elif not was and will_be_expired:
+                        clients[client] = True
+                        continue
+                    client.dirty_cas = True
 
     # -- access words (db/access.py) ------------------------------------------------------
     def tick(self, clock):

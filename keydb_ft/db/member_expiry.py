@@ -103,7 +103,7 @@ def _report(db, i, key, value, removed):
     ks.propagate(db.id, [command, key, *removed])
     ks.notify(db.id, type_class, event, key)
     if ks.watched:
-        ks.touch_watched(db.id, key)
+        ks.touch_watched(db, key)
     if value:
         return value
     del db.data[i][key]

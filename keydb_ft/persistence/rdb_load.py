@@ -308,6 +308,7 @@ def install(server, loaded):
         # into the database's own dicts: they are immortal once the loops run
         # (immortal.shared_objects), and dicts made here by another thread would be
         # slow for the loops to use (docs/architecture.md)
+        ks.touch_all_watched(db)
         data, exps = loaded.data[db.id], loaded.expires[db.id]
         for i in range(STRIPES):
             for target, source in ((db.data[i], data and data[i]), (db.expires[i], exps and exps[i])):
@@ -317,7 +318,6 @@ def install(server, loaded):
             access = db.access[i]
             access.clear()
             access.update(dict.fromkeys(db.data[i], word))
-        ks.touch_all_watched(db.id)
     for (dbid, key), (idle, freq) in loaded.usage.items():
         usage = word_for_restore(ks.lfu, idle, freq, ks.lru_clock)
         acc = ks.dbs[dbid].access[hash(key) & MASK]
