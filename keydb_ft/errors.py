@@ -135,6 +135,7 @@ XREADGROUP_DOLLAR = ("ERR The $ ID is meaningless in the context of XREADGROUP: 
                      "result set.")
 XREAD_GT_ID = ("ERR The > ID can be specified only when calling XREADGROUP using the GROUP "
                "<group> <consumer> option.")
+XREADGROUP_KEY_GONE = "UNBLOCKED the stream key no longer exists"
 XREADGROUP_GROUP_GONE = ("NOGROUP the consumer group this client was blocked on no longer "
                          "exists")
 XREADGROUP_KEY_GONE = "UNBLOCKED the stream key no longer exists"

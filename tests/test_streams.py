@@ -661,6 +661,60 @@ def test_xreadgroup_block_group_destroyed(server, r):
     assert str(reply) == "NOGROUP the consumer group this client was blocked on no longer exists"
 
 
+# What ends a blocked XREADGROUP when its stream goes: each way, on two readers of the
+# group and one plain XREAD (which waits on, to its timeout), compared with redis-server.
+GONE = {
+    "del": [("DEL", "s")],
+    "unlink": [("UNLINK", "s")],
+    "set": [("SET", "s", "v")],
+    "multi": [("MULTI",), ("DEL", "s"), ("SADD", "s", "e1"), ("EXEC",)],
+    "recreated": [("MULTI",), ("DEL", "s"), ("XADD", "s", "9-9", "f", "v"), ("EXEC",)],
+    "rename": [("RENAME", "s", "t")],
+    "expire": [("PEXPIRE", "s", "1")],
+    "flushall": [("FLUSHALL",)],
+    "flushdb": [("FLUSHDB",)],
+    "swapdb": [("SWAPDB", "0", "1")],
+}
+
+
+def _stream_gone_replies(srv, steps):
+    from test_blocking import wait_info_blocked
+    admin = srv.client(protocol=2)
+    admin.flushall()
+    admin.xadd("s", {"f": "v"}, id="1-0")
+    admin.xgroup_create("s", "g", id="$")
+    readers = [srv.client(protocol=2) for _ in range(3)]
+    commands = [("XREADGROUP", "GROUP", "g", "c1", "BLOCK", "0", "STREAMS", "s", ">"),
+                ("XREADGROUP", "GROUP", "g", "c2", "BLOCK", "0", "STREAMS", "s", ">"),
+                ("XREAD", "BLOCK", "400", "STREAMS", "s", "$")]
+    conns = []
+    for client, cmd in zip(readers, commands):
+        conn = client.connection_pool.get_connection()
+        conn.send_command(*cmd)
+        conns.append(conn)
+        wait_info_blocked(admin, len(conns))       # blocked in this order
+    for step in steps:
+        admin.execute_command(*step)
+    replies = []
+    for conn in conns:
+        try:
+            replies.append(conn.read_response())
+        except redis.ResponseError as exc:
+            replies.append(("error", str(exc)))
+    for client, conn in zip(readers, conns):
+        client.connection_pool.release(conn)
+    return replies
+
+
+@pytest.mark.parametrize("how", sorted(GONE))
+def test_blocked_xreadgroup_ends_when_its_stream_goes(server, real_redis, how):
+    ours = _stream_gone_replies(server, GONE[how])
+    theirs = _stream_gone_replies(real_redis, GONE[how])
+    assert ours == theirs
+    if how != "recreated":
+        assert ours[0] == ("error", "UNBLOCKED the stream key no longer exists")
+
+
 def test_xreadgroup_block_noack_and_history_not_blocking(server, r):
     r.xgroup_create("s", "g", id="$", mkstream=True)
     r = server.client(protocol=2)

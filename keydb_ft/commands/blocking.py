@@ -207,6 +207,7 @@ def _install(server):
     dbs = server.keyspace.dbs
     server.close_hooks.append(client_closed)
     server.swapdb_hooks.append(lambda a, b: blocking.signal_all(dbs, (a, b)))
+    server.flush_hooks.append(blocking.flushed)
     server.signal_key_ready = key_ready
 
 

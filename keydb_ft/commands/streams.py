@@ -436,7 +436,7 @@ def _xread(c, argv, group_cmd):
         return reply
     if a.timeout is None:
         return NULL_ARRAY
-    return block(c, a.keys, a.timeout, _blocked_retry(a))
+    return block(c, a.keys, a.timeout, _blocked_retry(a), ends_when_gone=a.group is not None)
 
 
 def _blocked_retry(a):
@@ -447,6 +447,8 @@ def _blocked_retry(a):
     def retry(c, key):
         stream = c.db.lookup(key)
         if type(stream) is not StreamValue:
+            if a.group is not None:            # deleted, or replaced by another type
+                raise CommandError(errors.XREADGROUP_KEY_GONE)
             return None
         gt = a.ids[a.keys.index(key)]
         if a.group is not None:

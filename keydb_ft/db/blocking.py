@@ -16,6 +16,10 @@ once and, when it cannot, ends with:
                unblock the client with that error.
   timeout_reply  sent on timeout and by CLIENT UNBLOCK id TIMEOUT.
   extra_keys   more keys retry() touches (BLMOVE's destination).
+  ends_when_gone  the wait ends when a key it waits on is deleted (DEL, expiry, FLUSHDB,
+               SWAPDB) as well: retry() then finds no key and replies. XREADGROUP's
+               waiters end so in Redis 7.0 (a new stream would lack their group); the
+               others wait on for the key to come back.
 
 block() returns dispatch.NO_REPLY (the reply comes later), or timeout_reply at once
 when the client may not block (inside EXEC, or c.deny_blocking as in scripts).
@@ -52,9 +56,9 @@ _FOREVER_MS = 1 << 62       # longer timeouts overflow Redis's deadline: they ne
 
 class Waiter:
     __slots__ = ("client", "db", "keys", "stripes", "retry", "timeout_reply", "timer",
-                 "active", "mute")
+                 "active", "mute", "ends_when_gone")
 
-    def __init__(self, c, keys, stripes, retry, timeout_reply):
+    def __init__(self, c, keys, stripes, retry, timeout_reply, ends_when_gone=False):
         self.client = c
         self.db = c.db
         self.keys = keys
@@ -64,6 +68,7 @@ class Waiter:
         self.timer = None
         self.active = True
         self.mute = c.mute
+        self.ends_when_gone = ends_when_gone
 
 
 class BlockingIndex:
@@ -100,6 +105,24 @@ class BlockingIndex:
         if queue:
             _wake(next(iter(queue)), key)
 
+    def key_gone(self, db, key):
+        """key in db was deleted (its stripe held): wake the waiters that end then."""
+        queue = peek(self.waiting[hash(key) & MASK], (db.id, key))
+        if queue:
+            for w in queue:
+                if w.ends_when_gone:
+                    _wake(w, key)
+
+    def flushed(self, dbs):
+        """After FLUSHDB / FLUSHALL (every stripe held): every key in dbs is gone."""
+        ids = {db.id for db in dbs}
+        for slot in self.waiting:
+            for (dbid, key), queue in slot.items():
+                if dbid in ids:
+                    for w in queue:
+                        if w.ends_when_gone:
+                            _wake(w, key)
+
     def pass_on(self, w, key):
         """w could not be served from key: wake the waiter after it, if the key exists."""
         i = hash(key) & MASK
@@ -115,11 +138,17 @@ class BlockingIndex:
 
     def signal_all(self, dbs, ids):
         """After SWAPDB (every stripe held): wake the keys waited on in dbs[id] for id in
-        ids that exist now."""
+        ids that exist now, and the waiters that end when their key is gone."""
         for i, slot in enumerate(self.waiting):
             for (dbid, key), queue in list(slot.items()):
-                if dbid in ids and key in dbs[dbid].data[i]:
+                if dbid not in ids:
+                    continue
+                if key in dbs[dbid].data[i]:
                     _wake(next(iter(queue)), key)
+                else:
+                    for w in queue:
+                        if w.ends_when_gone:
+                            _wake(w, key)
 
 
 def key_ready(db, key):
@@ -134,7 +163,8 @@ def can_block(c):
     return not (c.in_exec or getattr(c, "deny_blocking", False))
 
 
-def block(c, keys, timeout_ms, retry, timeout_reply=NULL_ARRAY, extra_keys=()):
+def block(c, keys, timeout_ms, retry, timeout_reply=NULL_ARRAY, extra_keys=(),
+          ends_when_gone=False):
     """Block c on keys (their stripes held by the caller); see the module docstring."""
     from ..commands.dispatch import NO_REPLY
     if not can_block(c):
@@ -142,7 +172,7 @@ def block(c, keys, timeout_ms, retry, timeout_reply=NULL_ARRAY, extra_keys=()):
     keys = tuple(dict.fromkeys(keys))
     server = c.server
     stripes = server.key_locks.stripes_for(list(keys) + list(extra_keys))
-    w = Waiter(c, keys, tuple(stripes), retry, timeout_reply)
+    w = Waiter(c, keys, tuple(stripes), retry, timeout_reply, ends_when_gone)
     server.keyspace.blocking.register(w)
     c.blocked = w
     c.replain()

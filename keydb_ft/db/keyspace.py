@@ -355,6 +355,8 @@ class Keyspace:
     def key_deleted(self, db, key):
         for hook in self.delete_hooks:
             hook(db, key)
+        if self.waiting[hash(key) & MASK]:
+            self.blocking.key_gone(db, key)
 
     def notify(self, dbid, type_class, event, key):
         hook = self.notify_hook
