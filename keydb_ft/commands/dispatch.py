@@ -502,17 +502,42 @@ def _track_long(row, elapsed):
     long[elapsed] = long[elapsed] + 1 if elapsed in long else 1
 
 
-def _slow(c, server, cmd, argv, elapsed):
+def _slow(c, server, cmd, argv, elapsed, slowlog=True):
     """A command that took at least server.slow_floor us: the slowlog and the latency
     monitor ("fast-command" for commands flagged fast, else "command"), each by its own
     threshold."""
     cfg = server.config
-    if elapsed >= cfg.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
+    if slowlog and elapsed >= cfg.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
         server.slowlog.add(c, argv, elapsed)
     threshold = cfg.latency_monitor_threshold
     if threshold and elapsed // 1000 >= threshold:
         server.latency.add("fast-command" if "fast" in cmd.flags else "command",
                            elapsed // 1000)
+
+
+def wait_ended(c, ran, serve_us):
+    """A blocked command's wait ended served, or by CLIENT UNBLOCK ... ERROR
+    (db/blocking.py). As in Redis, the time serving it took adds to its command's time,
+    and its latency histogram and slowlog entry take the time it first ran plus that; a
+    timeout records neither. ran: (cmd, argv, us) from run()."""
+    cmd, argv, elapsed = ran
+    server = c.server
+    row = c.loop.stats.commands.get(cmd)
+    if row is not None:
+        row[1] += serve_us
+        if server.latency_tracking:
+            total = elapsed + serve_us
+            if total < SHORT_US:
+                row[4][total] += 1
+            else:
+                _track_long(row, total)
+    total = elapsed + serve_us
+    cfg = server.config
+    if total >= cfg.slowlog_log_slower_than >= 0:
+        server.slowlog.add(c, argv, total)
+    threshold = cfg.latency_monitor_threshold
+    if threshold and serve_us // 1000 >= threshold:
+        server.latency.add("command-unblocking", serve_us // 1000)
 
 
 def client_plain(c):
@@ -695,17 +720,23 @@ def run(c, cmd, argv, locked=False):
         row = rows[cmd] = new_row()
     row[0] += 1
     row[1] += elapsed
-    if server.latency_tracking:
-        if elapsed < SHORT_US:
-            row[4][elapsed] += 1
-        else:
-            _track_long(row, elapsed)
     stats.total_commands += 1
     if type(result) is Error:
         row[3] += 1
         _count_error(stats, result)
-    if elapsed >= server.slow_floor:
-        _slow(c, server, cmd, argv, elapsed)
+    if result is NO_REPLY and c.blocked is not None:
+        # as Redis: the latency histogram and the slowlog wait for the wait's end
+        c.blocked.ran = (cmd, argv, elapsed)
+        if elapsed >= server.slow_floor:
+            _slow(c, server, cmd, argv, elapsed, slowlog=False)
+    else:
+        if server.latency_tracking:
+            if elapsed < SHORT_US:
+                row[4][elapsed] += 1
+            else:
+                _track_long(row, elapsed)
+        if elapsed >= server.slow_floor:
+            _slow(c, server, cmd, argv, elapsed)
     if server.monitors and not cmd.skip_monitor:
         server.feed_monitors(c, argv)
     return result

@@ -44,6 +44,7 @@ all reached. A retry that finds the element taken by another client keeps waitin
 """
 
 import traceback
+from time import perf_counter_ns
 
 from ..errors import CommandError
 from ..locks.striped import MASK, STRIPES
@@ -56,7 +57,7 @@ _FOREVER_MS = 1 << 62       # longer timeouts overflow Redis's deadline: they ne
 
 class Waiter:
     __slots__ = ("client", "db", "keys", "stripes", "retry", "timeout_reply", "timer",
-                 "active", "mute", "ends_when_gone")
+                 "active", "mute", "ends_when_gone", "ran")
 
     def __init__(self, c, keys, stripes, retry, timeout_reply, ends_when_gone=False):
         self.client = c
@@ -69,6 +70,7 @@ class Waiter:
         self.active = True
         self.mute = c.mute
         self.ends_when_gone = ends_when_gone
+        self.ran = None          # (command, argv, us) once it ran (dispatch.run)
 
 
 class BlockingIndex:
@@ -187,9 +189,16 @@ def unblock(target, error, held=False):
     w = target.blocked
     if w is None or not _claim(w, held):
         return False
-    reply = Error("UNBLOCKED client unblocked via CLIENT UNBLOCK") if error else w.timeout_reply
-    target.loop.post(_finish, w, reply)
+    if error:
+        target.loop.post(_unblocked_by_error, w)
+    else:
+        target.loop.post(_finish, w, w.timeout_reply)
     return True
+
+
+def _unblocked_by_error(w):
+    _ended(w, 0)
+    _finish(w, Error("UNBLOCKED client unblocked via CLIENT UNBLOCK"))
 
 
 def client_closed(c):
@@ -216,6 +225,7 @@ def _serve(w, key):
     try:
         if not w.active:
             return
+        start = perf_counter_ns()
         reply = _attempt(w, key)
         if reply is None:
             c.server.keyspace.blocking.pass_on(w, key)
@@ -223,7 +233,14 @@ def _serve(w, key):
         c.server.keyspace.blocking.remove(w)
     finally:
         locks.release(w.stripes)
+    _ended(w, (perf_counter_ns() - start) // 1000)
     _finish(w, reply)
+
+
+def _ended(w, serve_us):
+    if w.ran is not None:
+        from ..commands.dispatch import wait_ended
+        wait_ended(w.client, w.ran, serve_us)
 
 
 def _attempt(w, key):
