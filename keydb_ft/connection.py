@@ -266,8 +266,8 @@ class Client:
         f = self.flags_extra
         if self.in_multi:
             f += "x"
-        if self.blocked is not None:
-            f += "b"
+        if self.blocked is not None or self.paused_requests is not None:
+            f += "b"                             # CLIENT PAUSE holds it: blocked too
         if self.dirty_cas:
             f += "d"
         if self.closing:

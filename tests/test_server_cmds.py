@@ -84,6 +84,44 @@ def test_client_pause_write_blocks_writers_only(server, r):
     assert r.get("p") == b"2"
 
 
+def _held_and_waiting(srv):
+    """A writer held by CLIENT PAUSE WRITE and two BLPOPs (no timeout, a timeout): what
+    INFO and CLIENT LIST say of them, then the replies once all go on."""
+    from test_blocking import wait_info_blocked
+    admin = srv.client(protocol=2)
+    admin.flushall()
+    clients = [srv.client(protocol=2) for _ in range(3)]
+    conns = [client.connection_pool.get_connection() for client in clients]
+    try:
+        conns[0].send_command("BLPOP", "a", "0")
+        conns[1].send_command("BLPOP", "b", "30")
+        wait_info_blocked(admin, 2)
+        admin.client_pause(30000, all=False)
+        conns[2].send_command("SET", "k", "v")
+        wait_info_blocked(admin, 3)
+        info = admin.info("clients")
+        flags = sorted(line["flags"] for line in admin.client_list()
+                       if line["cmd"] != "client|list")
+        admin.client_unpause()
+        admin.rpush("a", "1")
+        admin.rpush("b", "2")
+        replies = [conn.read_response() for conn in conns]
+        return ({k: info[k] for k in ("blocked_clients", "clients_in_timeout_table")},
+                flags, replies)
+    finally:
+        for client, conn in zip(clients, conns):
+            client.connection_pool.release(conn)
+            client.close()
+        admin.client_unpause()
+        admin.close()
+
+
+def test_paused_clients_count_as_blocked(server, real_redis):
+    ours, theirs = _held_and_waiting(server), _held_and_waiting(real_redis)
+    assert ours == theirs
+    assert ours[0] == {"blocked_clients": 3, "clients_in_timeout_table": 1}
+
+
 def test_slowlog(r):
     r.config_set("slowlog-log-slower-than", 0)
     try:

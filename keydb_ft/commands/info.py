@@ -45,13 +45,16 @@ def section_server(server):
 
 def section_clients(server):
     clients = server.client_list()
-    blocked = sum(1 for c in clients if c.blocked is not None)
+    # as Redis counts them: clients held by CLIENT PAUSE are blocked too, and the timeout
+    # table holds the waits that have a timeout
+    blocked = sum(1 for c in clients if c.blocked is not None or c.paused_requests is not None)
+    timed = sum(1 for c in clients if c.blocked is not None and c.blocked.timer is not None)
     return [("connected_clients", len(clients)), ("cluster_connections", 0),
             ("maxclients", server.config.maxclients),
             ("client_recent_max_input_buffer", max((c.parser.pending for c in clients), default=0)),
             ("client_recent_max_output_buffer", max((c.output_size() for c in clients), default=0)),
             ("blocked_clients", blocked), ("tracking_clients", 0),
-            ("clients_in_timeout_table", blocked)]
+            ("clients_in_timeout_table", timed)]
 
 
 def _human(n):
