@@ -122,6 +122,31 @@ def test_paused_clients_count_as_blocked(server, real_redis):
     assert ours[0] == {"blocked_clients": 3, "clients_in_timeout_table": 1}
 
 
+@pytest.mark.parametrize("cmd", [("PFCOUNT", "h"), ("PUBLISH", "ch", "m"),
+                                 ("SPUBLISH", "ch", "m"), ("PFADD", "h", "x")])
+def test_pause_write_holds_commands_that_may_propagate(server, real_redis, cmd):
+    """PFCOUNT can rewrite its key and PUBLISH feeds replicas: CLIENT PAUSE WRITE holds
+    them as it holds writes (GET goes on)."""
+    from test_blocking import wait_info_blocked
+    for srv in (server, real_redis):
+        admin = srv.client()
+        admin.pfadd("h", "a")
+        client = srv.client()
+        conn = client.connection_pool.get_connection()
+        try:
+            admin.client_pause(30000, all=False)
+            conn.send_command(*cmd)
+            wait_info_blocked(admin, 1)
+            assert admin.get("h") is not None
+            admin.client_unpause()
+            assert conn.read_response() in (0, 1)
+        finally:
+            admin.client_unpause()
+            client.connection_pool.release(conn)
+            client.close()
+            admin.delete("h")
+
+
 def test_slowlog(r):
     r.config_set("slowlog-log-slower-than", 0)
     try:

@@ -64,7 +64,7 @@ def _store(c, key, old, value, event=None):
         db.notify("$", event, key)
 
 
-@command("pfcount", -2, "readonly", acl="hyperloglog",
+@command("pfcount", -2, "readonly may_replicate", acl="hyperloglog",
          keys=[ks("RW access", 1, last=-1, notes="RW because it may change the internal "
                   "representation of the key, and propagate to replicas")],
          **HLL)

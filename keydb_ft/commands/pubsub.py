@@ -87,12 +87,12 @@ def cmd_sunsubscribe(c, argv):
     return _unsubscribe(c, argv[1:], "shard")
 
 
-@command("publish", 3, "pubsub loading stale fast", **PUB)
+@command("publish", 3, "pubsub loading stale fast may_replicate", **PUB)
 def cmd_publish(c, argv):
     return c.server.pubsub.publish(argv[1], argv[2])
 
 
-@command("spublish", 3, "pubsub loading stale fast", keys=[ks("not_key", 1)], **PUB)
+@command("spublish", 3, "pubsub loading stale fast may_replicate", keys=[ks("not_key", 1)], **PUB)
 def cmd_spublish(c, argv):
     return c.server.pubsub.publish(argv[1], argv[2], shard=True)
 

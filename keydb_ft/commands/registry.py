@@ -24,7 +24,7 @@ from .redis_docs import DOCS, HELP
 # Flags in the order redis-server 7.0 lists them.
 REDIS_FLAGS = ("write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript",
                "blocking", "loading", "stale", "skip_monitor", "skip_slowlog", "asking",
-               "fast", "no_auth", "may_replicate", "sentinel", "only_sentinel",
+               "fast", "no_auth", "sentinel", "only_sentinel",
                "no_mandatory_keys", "protected", "module_getkeys", "module_no_cluster",
                "no_async_loading", "no_multi", "movablekeys", "allow_busy")
 INTERNAL_FLAGS = {
@@ -33,6 +33,8 @@ INTERNAL_FLAGS = {
     "all_stripes",   # holds every stripe while it runs (FLUSHALL, KEYS, SWAPDB, ...)
     "no_lock",       # takes the locks it needs itself (blocking pops, EXEC, SCAN)
     "runs_queue",    # runs the MULTI queue (EXEC): paused when the queue writes
+    "may_replicate", # not a write, yet may propagate (PFCOUNT, PUBLISH): CLIENT PAUSE
+                     # WRITE holds it; Redis 7.0 has the flag but COMMAND does not list it
 }
 # How the dispatcher locks for a command (Command.lock_mode)
 LOCK_ONE_KEY, LOCK_KEYS, LOCK_ALL, LOCK_NONE = range(4)
