@@ -100,11 +100,15 @@ def names_to_record():
 
 
 def containers():
-    """container name -> the full names of keydb-ft's subcommands."""
+    """container name -> the full names of keydb-ft's subcommands. DEBUG's live in its
+    own table (commands/server.py), not in the command table, as in Redis."""
     from keydb_ft import commands  # noqa: F401
     from keydb_ft.commands.registry import COMMANDS
-    return {cmd.fullname: {sub.fullname for sub in cmd.subcommands.values()}
-            for cmd in COMMANDS.values() if cmd.subcommands}
+    from keydb_ft.commands.server import DEBUG_SUBCOMMANDS
+    found = {cmd.fullname: {sub.fullname for sub in cmd.subcommands.values()}
+             for cmd in COMMANDS.values() if cmd.subcommands}
+    found["debug"] = {f"debug|{name.decode()}" for name in DEBUG_SUBCOMMANDS}
+    return found
 
 
 def help_for(lines, container, subs):
@@ -129,7 +133,8 @@ def main():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     proc = subprocess.Popen([redis_server, "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--dir", workdir], stdout=subprocess.DEVNULL)
+                             "--save", "", "--dir", workdir, "--enable-debug-command", "yes"],
+                            stdout=subprocess.DEVNULL)
     try:
         for _ in range(100):
             try:

@@ -147,6 +147,49 @@ def test_pause_write_holds_commands_that_may_propagate(server, real_redis, cmd):
             admin.delete("h")
 
 
+def test_debug_digest_matches_redis(server, real_redis):
+    """DEBUG DIGEST / DIGEST-VALUE give redis-server's digits for the same data: every
+    type and encoding, TTLs, two databases, a stream with deleted entries."""
+    from test_persistence import populate
+    digests = []
+    for srv in (server, real_redis):
+        c = srv.client()
+        c.flushall()
+        empty = c.execute_command("DEBUG", "DIGEST")
+        populate(c)
+        c.xdel(b"st:big", b"7-0", b"8-0")
+        c.zadd(b"z:small", {b"e": -0.0, b"f": 1 / 3})
+        keys = sorted(c.keys())
+        digests.append((empty, c.execute_command("DEBUG", "DIGEST"),
+                        c.execute_command("DEBUG", "DIGEST-VALUE", *keys, b"missing"),
+                        c.execute_command("DEBUG", "DIGEST-VALUE")))
+        c.flushall()
+        c.close()
+    assert digests[0] == digests[1]
+    assert digests[0][0] == b"0" * 40 and digests[0][1] != b"0" * 40
+
+
+def test_debug_subcommands_match_redis(diff, r, real):
+    ours, theirs = same(r, real, "DEBUG", "HELP")   # Redis's text, for what we have
+    lines = iter(theirs)
+    assert all(line in lines for line in ours) and ours[-2:] == theirs[-2:]
+    assert b"POPULATE <count> [<prefix>] [<size>]" in ours and len(ours) < len(theirs)
+    for args in [("DEBUG", "HELP", "x"), ("DEBUG", "DIGEST", "x"),
+                 ("DEBUG", "NOSUCH"), ("DEBUG", "ERROR", "MYERR some\r\ntext"),
+                 ("DEBUG", "LOG", "from the test"), ("DEBUG", "LOG"),
+                 ("DEBUG", "POPULATE", "-1"), ("DEBUG", "POPULATE", "x"),
+                 ("DEBUG", "POPULATE", "3", "p", "-2"), ("DEBUG", "POPULATE", "1", "a", "2", "3"),
+                 ("SET", "key:1", "taken"), ("DEBUG", "POPULATE", "5"),
+                 ("DEBUG", "POPULATE", "4", "pad", "12"), ("DEBUG", "POPULATE", "3", "cut", "3"),
+                 ("DEBUG", "POPULATE", "2", "x" * 200), ("DEBUG", "POPULATE", "0"),
+                 ("DEBUG", "POPULATE", "2", "nul\0byte"),
+                 ("DBSIZE",), ("GET", "key:1"), ("GET", "key:4"), ("GET", "pad:3"),
+                 ("GET", "cut:2"), ("DEBUG", "DIGEST"), ("INFO", "nosuchsection")]:
+        diff(*args)
+    assert r.dbsize() == 15      # 5 key:, 4 pad:, 3 cut:, 2 nul: and 1 cut at 127 bytes
+    assert r.get("pad:3") == b"value:3" + b"\0" * 5
+
+
 def test_slowlog(r):
     r.config_set("slowlog-log-slower-than", 0)
     try:

@@ -320,8 +320,6 @@ def _install(server):
     server.extensions.append(Lifecycle(server, rdb, aof))
     server.info_providers["persistence"] = lambda s: rdb.info() + aof.info()
     server.flushall_hooks.append(lambda c: _after_flushall(server, c))
-    DEBUG_SUBCOMMANDS[b"reload"] = _debug_reload
-    DEBUG_SUBCOMMANDS[b"loadaof"] = _debug_loadaof
 
 
 INSTALLERS.append(_install)
@@ -375,6 +373,10 @@ def _debug_loadaof(c, argv):
                 load_aof(server, server.rdb, manifest, aof.directory())
     log.notice("Append Only File loaded by DEBUG LOADAOF")
     return OK
+
+
+DEBUG_SUBCOMMANDS[b"reload"] = _debug_reload
+DEBUG_SUBCOMMANDS[b"loadaof"] = _debug_loadaof
 
 
 def _empty_keyspace(server):

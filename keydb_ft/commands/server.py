@@ -3,10 +3,13 @@
 import time
 
 from .. import errors
+from ..db import digest
 from ..db.access import idle_ms
 from ..db.keyspace import thread_stats
 from ..errors import CommandError
-from ..resp.writer import OK
+from ..locks.striped import MASK
+from ..log import log
+from ..resp.writer import OK, Error
 from ..types import encoding_of
 from .args import to_float, to_int
 from .dispatch import NO_REPLY
@@ -158,8 +161,7 @@ def cmd_debug(c, argv):
     sub = argv[1].lower()
     handler = peek(DEBUG_SUBCOMMANDS, sub)
     if handler is None:
-        raise CommandError("ERR unknown subcommand or wrong number of arguments for "
-                           f"'{argv[1].decode('utf-8', 'replace')}'. Try DEBUG HELP.")
+        raise _unknown_debug(argv)
     return handler(c, argv)
 
 
@@ -205,8 +207,113 @@ class _stripe:
         self.locks.release(self.idx)
 
 
+def _debug_digest(c, argv):
+    """DEBUG DIGEST: the whole dataset's digest (db/digest.py), every stripe held."""
+    if len(argv) != 2:
+        raise _unknown_debug(argv)
+    locks = c.server.key_locks
+    locks.acquire_all()
+    try:
+        return digest.hex40(digest.dataset_digest(c.server.keyspace.dbs))
+    finally:
+        locks.release_all()
+
+
+def _debug_digest_value(c, argv):
+    """DEBUG DIGEST-VALUE key ...: each value's digest, zeros for a missing key; expired
+    keys not yet deleted count, as Redis reads them."""
+    keys = argv[2:]
+    if not keys:
+        return []
+    locks = c.server.key_locks
+    stripes = locks.stripes_for(keys)
+    locks.acquire(stripes)
+    try:
+        db = c.db
+        out = []
+        for key in keys:
+            value = peek(db.data[hash(key) & MASK], key)
+            d = 0 if value is None else digest.value_digest(
+                value, db.get_expire(key) is not None)
+            out.append(digest.hex40(d))
+        return out
+    finally:
+        locks.release(stripes)
+
+
+def _debug_populate(c, argv):
+    """DEBUG POPULATE count [prefix] [size]: string keys prefix:0 ... holding value:N
+    (padded with zero bytes or cut to size), skipping keys that exist; like Redis, not
+    propagated, and the key name is cut at 127 bytes."""
+    if len(argv) > 5:
+        raise _unknown_debug(argv)
+    count = _positive(argv[2])
+    size = _positive(argv[4]) if len(argv) == 5 else 0
+    prefix = errors.c_string(argv[3]) if len(argv) > 3 else b"key"
+    db = c.db
+    stats = thread_stats()
+    dirty = stats.dirty                      # Redis's dbAdd: no change counted, so
+    locks = c.server.key_locks               # nothing propagates
+    locks.acquire_all()
+    try:
+        for j in range(count):
+            key = (b"%s:%d" % (prefix, j))[:127]
+            if db.lookup(key, touch=False) is not None:
+                continue
+            value = b"value:%d" % j
+            if size:
+                value = value[:size].ljust(size, b"\0")
+            db.add(key, value)
+    finally:
+        locks.release_all()
+        stats.dirty = dirty
+    return OK
+
+
+def _positive(raw):
+    """Redis's getPositiveLongFromObjectOrReply: one error for both ways to fail."""
+    try:
+        value = to_int(raw)
+    except CommandError:
+        value = -1
+    if value < 0:
+        raise CommandError("ERR value is out of range, must be positive")
+    return value
+
+
+def _debug_log(c, argv):
+    if len(argv) != 3:
+        raise _unknown_debug(argv)
+    log.warning(f"DEBUG LOG: {errors.c_string(argv[2]).decode('utf-8', 'replace')}")
+    return OK
+
+
+def _debug_error(c, argv):
+    """DEBUG ERROR text: text as an error reply (newlines made spaces)."""
+    if len(argv) != 3:
+        raise _unknown_debug(argv)
+    return Error(argv[2].decode("utf-8", "replace"))
+
+
+def _debug_help(c, argv):
+    if len(argv) != 2:
+        raise _unknown_debug(argv)
+    return help_reply("DEBUG")
+
+
+def _unknown_debug(argv):
+    return CommandError("ERR unknown subcommand or wrong number of arguments for "
+                        f"'{argv[1].decode('utf-8', 'replace')}'. Try DEBUG HELP.")
+
+
 DEBUG_SUBCOMMANDS = {
     b"sleep": _debug_sleep,
     b"object": _debug_object,
     b"set-active-expire": _debug_active_expire,
+    b"digest": _debug_digest,
+    b"digest-value": _debug_digest_value,
+    b"populate": _debug_populate,
+    b"log": _debug_log,
+    b"error": _debug_error,
+    b"help": _debug_help,
 }
