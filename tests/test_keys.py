@@ -137,3 +137,35 @@ def test_debug_set_active_expire(r):
         assert r.exists("k") == 0                # but access expires it
     finally:
         r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+KEY_NAMES = [b"", b"a", b"b", b"ab", b"ba", b"aab", b"abab", b"a*b", b"a?", b"[a]", b"a\\b",
+             b"A", b"aB", b"a" * 40, b"a" * 39 + b"b", b"-", b"]", b"^b", b"c-a"]
+
+
+def test_keys_patterns_match_redis(r, real):
+    """Glob patterns (stars, ?, classes with ranges, ^ and escapes, unterminated ones)
+    select the same keys as redis-server's stringmatchlen."""
+    import random
+    rng = random.Random(7)
+    pieces = [b"a", b"b", b"*", b"**", b"?", b"[ab]", b"[^a]", b"[a-b]", b"[b-a]", b"\\*",
+              b"\\", b"[", b"]", b"[\\]]", b"[a", b"-", b"^", b"A"]
+    patterns = [b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
+                for _ in range(300)]
+    for client in (r, real):
+        client.mset({name or b"empty": 1 for name in KEY_NAMES})
+    bad = []
+    for pattern in patterns:
+        ours, theirs = same(r, real, "KEYS", pattern)
+        if sorted(ours) != sorted(theirs):
+            bad.append((pattern, ours, theirs))
+    assert not bad, bad[:5]
+
+
+def test_keys_with_nested_stars_is_not_exponential(r):
+    """a*a*...*b against forty a's: Redis's matcher gives up in linear steps; so must
+    this one (it used to backtrack for hours while holding every stripe)."""
+    r.set(b"a" * 40, 1)
+    assert r.keys("a*" * 20 + "b") == []
+    assert r.keys("*a" * 30 + "*") == [b"a" * 40]
+    assert r.ping()

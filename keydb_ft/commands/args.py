@@ -124,26 +124,34 @@ def _match_all(_text):
 
 
 def _glob_to_regex(pat):
-    out = []
+    """Redis's matcher commits to the first place the part after a * matches (when the
+    rest fails from there, it fails from anywhere later too): each middle part becomes
+    an atomic group, so a pattern like a*a*a*...b costs time linear in its parts, not
+    exponential, as it does with plain .* backtracking."""
+    parts = [[]]                                  # the pattern split at its * runs
     i, n = 0, len(pat)
     while i < n:
         c = pat[i]
         if c == 42:  # *
             while i + 1 < n and pat[i + 1] == 42:
                 i += 1
-            out.append(b".*")
+            parts.append([])
         elif c == 63:  # ?
-            out.append(b".")
+            parts[-1].append(b".")
         elif c == 91:  # [
             i, cls = _glob_class(pat, i + 1)
-            out.append(cls)
+            parts[-1].append(cls)
         elif c == 92 and i + 1 < n:  # backslash escape
             i += 1
-            out.append(re.escape(pat[i:i + 1]))
+            parts[-1].append(re.escape(pat[i:i + 1]))
         else:
-            out.append(re.escape(pat[i:i + 1]))
+            parts[-1].append(re.escape(pat[i:i + 1]))
         i += 1
-    return b"".join(out)
+    parts = [b"".join(part) for part in parts]
+    if len(parts) == 1:
+        return parts[0]
+    middle = b"".join(b"(?>.*?" + part + b")" for part in parts[1:-1])
+    return parts[0] + middle + b".*" + parts[-1]
 
 
 def _glob_class(pat, i):
@@ -157,7 +165,7 @@ def _glob_class(pat, i):
         if pat[i] == 92 and i + 1 < n:
             i += 1
             items.append(re.escape(pat[i:i + 1]))
-        elif i + 2 < n and pat[i + 1] == 45 and pat[i + 2] != 93:
+        elif i + 2 < n and pat[i + 1] == 45:       # a range; "]" can end one, as in Redis
             lo, hi = pat[i], pat[i + 2]
             if lo > hi:
                 lo, hi = hi, lo
