@@ -233,15 +233,17 @@ def _bitfield(c, argv, readonly_command):
     highest = max(offset + bits - 1 for _, _, bits, offset, _, _ in writes)
     buf, in_place = _writable(c, key, value, (highest >> 3) + 1)
     grown = len(buf) != old_size
-    out, changed = [], False
+    out, changes = [], 0
     for op in ops:
         reply, wrote = _run_field_op(buf, op)
         out.append(reply)
-        changed = changed or wrote is True or (grown and wrote is not None)
-    if changed:
+        if wrote is True or (grown and wrote is not None):
+            changes += 1
+    if changes:
         _store_change(c, key, buf, in_place)
     elif not in_place and grown:
         c.db.set(key, buf, keep_ttl=True)
+    c.dirty_as = changes          # Redis counts the writes that changed or grew the value
     return out
 
 
