@@ -180,9 +180,9 @@ class Client:
             encode(self.out, value, self.resp3)
 
     def reply_push(self, value):
-        """An out-of-band message (pub/sub): sent unless CLIENT REPLY is OFF."""
-        if self.reply_mode != "off":
-            encode(self.out, value, self.resp3)
+        """A pub/sub message or (un)subscribe confirmation: sent whatever CLIENT REPLY
+        says, as Redis sends them."""
+        encode(self.out, value, self.resp3)
 
     def write_error(self, text):
         if not self.mute:

@@ -4,6 +4,7 @@ notifications; replies compared with redis-server 7.0 where they are determinist
 import threading
 import time
 
+import pytest
 import redis
 
 from conftest import normalize
@@ -198,3 +199,39 @@ def test_keyspace_events_match_redis(r, real):
     ours, theirs = _events(r), _events(real)
     assert ours == theirs
     assert len(ours) > 180
+
+
+def _pushes_with_replies_off(srv, resp):
+    """What a subscriber under CLIENT REPLY OFF / SKIP receives, byte for byte."""
+    from test_blocking import RawClient
+    sub = RawClient(srv.port, resp3=resp == 3)
+    pub = srv.client()
+    try:
+        sub.send("CLIENT", "REPLY", "OFF")
+        sub.send("SUBSCRIBE", "ch")
+        sub.send("PSUBSCRIBE", "c*")
+        got = [sub.reply(), sub.reply()]
+        assert pub.publish("ch", "hello") == 2
+        got += [sub.reply(), sub.reply()]
+        sub.send("UNSUBSCRIBE")
+        sub.send("PUNSUBSCRIBE", "c*")
+        sub.send("UNSUBSCRIBE")
+        got += [sub.reply(), sub.reply(), sub.reply()]
+        sub.send("CLIENT", "REPLY", "ON")
+        got.append(sub.reply())
+        sub.send("CLIENT", "REPLY", "SKIP")
+        sub.send("SUBSCRIBE", "x")
+        sub.send("PING")
+        got += [sub.reply(), sub.reply()]
+        assert not sub.pending(0.1)
+        return got
+    finally:
+        sub.close()
+        pub.close()
+
+
+@pytest.mark.parametrize("resp", [2, 3])
+def test_pubsub_pushes_ignore_client_reply_off(server, real_redis, resp):
+    ours = _pushes_with_replies_off(server, resp)
+    assert ours == _pushes_with_replies_off(real_redis, resp)
+    assert ours[-3] == b"+OK\r\n"

@@ -35,7 +35,7 @@ def _subscribe(c, names, kind):
         if name not in mine:
             mine.add(name)
             pubsub.subscribe(c, table, name)
-        c.reply(Push([word, name, _count(c, kind)]))
+        c.reply_push(Push([word, name, _count(c, kind)]))
     c.replain()
     return NO_REPLY
 
@@ -46,13 +46,13 @@ def _unsubscribe(c, names, kind):
     pubsub = c.server.pubsub
     targets = names or sorted(mine)
     if not targets:
-        c.reply(Push([word, None, _count(c, kind)]))
+        c.reply_push(Push([word, None, _count(c, kind)]))
         return NO_REPLY
     for name in targets:
         if name in mine:
             mine.discard(name)
             pubsub.unsubscribe(c, table, name)
-        c.reply(Push([word, name, _count(c, kind)]))
+        c.reply_push(Push([word, name, _count(c, kind)]))
     c.replain()
     return NO_REPLY
 
