@@ -46,6 +46,23 @@ def _parse_int(text, lo, hi):
     return value
 
 
+_ALL_EVENTS = "g$lshzxetd"               # what A stands for (not m, not n)
+
+
+def _event_classes(text):
+    """notify-keyspace-events in Redis's spelling: the classes in its order ("A" when
+    all of A's are there), then K, E and m; CONFIG GET shows that, whatever was set."""
+    if any(ch not in "Ag$lshzxetdnKEm" for ch in text):
+        raise ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+    given = set(text.replace("A", _ALL_EVENTS))
+    if given >= set(_ALL_EVENTS):
+        # Redis shows "A" alone, though n stays on; keeping "An" keeps n on here
+        out = "A" + ("n" if "n" in given else "")
+    else:
+        out = "".join(ch for ch in _ALL_EVENTS + "n" if ch in given)
+    return out + "".join(ch for ch in "KEm" if ch in given)
+
+
 class Option:
     __slots__ = ("name", "kind", "default", "lo", "hi", "mutable", "choices", "apply",
                  "aliases", "multi", "attr", "check")
@@ -92,7 +109,9 @@ class Option:
         if kind == "list":
             return text.split() if len(args) == 1 else list(args)
         if self.check is not None:
-            self.check(text)
+            canonical = self.check(text)
+            if canonical is not None:        # the check's own spelling of the value
+                return canonical
         return text
 
     def show(self, value):
@@ -314,7 +333,7 @@ OPTIONS = [
     Option("slowlog-max-len", "int", 128, 0, 2 ** 63 - 1),
     Option("latency-monitor-threshold", "int", 0, apply="slow"),
     Option("latency-tracking", "bool", True, apply="tracking"),
-    Option("notify-keyspace-events", "string", "", apply="notify"),
+    Option("notify-keyspace-events", "string", "", apply="notify", check=_event_classes),
     # scripting
     Option("lua-time-limit", "int", 5000, aliases=("busy-reply-threshold",)),
     # replication

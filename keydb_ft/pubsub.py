@@ -109,11 +109,3 @@ def deliver(client, message):
         client.close()
         return
     client.flush()
-
-
-def parse_event_flags(text):
-    """Validate notify-keyspace-events as Redis does; returns the canonical text."""
-    allowed = set("KEg$lshzxetdmnA")
-    if any(ch not in allowed for ch in text):
-        raise ValueError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
-    return text

@@ -30,6 +30,9 @@ def test_config_get_set_match_redis(r, real):
              ("CONFIG", "SET", "maxmemory-clients", "abc"),
              ("CONFIG", "SET", "maxmemory-clients", "64mb"),
              ("CONFIG", "GET", "maxmemory-clients"), ("CONFIG", "SET", "maxmemory-clients", "0")]
+    for events in ("gKE", "$lshzxeKE", "KA", "EA", "Ex", "mKExg", "tdnK", "AKEm", "Q", ""):
+        cases += [("CONFIG", "SET", "notify-keyspace-events", events),
+                  ("CONFIG", "GET", "notify-keyspace-events")]
     for case in cases:
         ours, theirs = same(r, real, *case)
         if case[1] == "GET" and isinstance(ours, list):   # RESP2 pairs, in hash order

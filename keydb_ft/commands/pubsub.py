@@ -1,8 +1,7 @@
 """SUBSCRIBE / UNSUBSCRIBE / PSUBSCRIBE / PUNSUBSCRIBE / SSUBSCRIBE / SUNSUBSCRIBE,
 PUBLISH / SPUBLISH and PUBSUB introspection, over keydb_ft.pubsub.PubSub."""
 
-from ..config import ConfigError
-from ..pubsub import PubSub, parse_event_flags
+from ..pubsub import PubSub
 from ..resp.writer import Push
 from ..threadstate import peek
 from . import INSTALLERS
@@ -166,11 +165,7 @@ def install(server):
     cfg = server.config
     server.pubsub_output_hard_limit = _output_hard_limit(cfg.client_output_buffer_limit)
 
-    def apply_events(config, opt, value):
-        try:
-            parse_event_flags(value)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+    def apply_events(config, opt, value):      # checked and spelled by config.py
         server.pubsub.configure_events(value)
 
     cfg.hooks["notify"] = apply_events
