@@ -167,8 +167,8 @@ _EVENT_COMMANDS = [
 ]
 
 
-def _events(client):
-    client.config_set("notify-keyspace-events", "KEA")
+def _events(client, classes):
+    client.config_set("notify-keyspace-events", classes)
     client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
     listener = client.pubsub()
     try:
@@ -195,10 +195,14 @@ def _events(client):
         client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
 
 
-def test_keyspace_events_match_redis(r, real):
-    ours, theirs = _events(r), _events(real)
+@pytest.mark.parametrize("classes", ["KEA", "KEAn"])
+def test_keyspace_events_match_redis(r, real, classes):
+    """Every event of every command, in order; with n also each key's "new" event,
+    which comes before the event of the command that made the key."""
+    ours, theirs = _events(r, classes), _events(real, classes)
     assert ours == theirs
     assert len(ours) > 180
+    assert (b"__keyevent@0__:new" in dict(ours)) == ("n" in classes)
 
 
 def _pushes_with_replies_off(srv, resp):
@@ -235,3 +239,31 @@ def test_pubsub_pushes_ignore_client_reply_off(server, real_redis, resp):
     ours = _pushes_with_replies_off(server, resp)
     assert ours == _pushes_with_replies_off(real_redis, resp)
     assert ours[-3] == b"+OK\r\n"
+
+
+def _new_key_events_pipelined(client):
+    client.config_set("notify-keyspace-events", "En$")
+    listener = client.pubsub()
+    try:
+        listener.psubscribe("__keyevent*")
+        listener.get_message(timeout=5)
+        with client.pipeline(transaction=False) as pipe:   # one read: the SET lanes
+            for round_ in range(2):
+                for i in range(10):
+                    pipe.set(f"k{i}", round_)
+            pipe.execute()
+        events = []
+        while (message := listener.get_message(timeout=0.5)) is not None:
+            if message["type"] == "pmessage":
+                events.append((message["channel"], message["data"]))
+        return events
+    finally:
+        listener.close()
+        client.config_set("notify-keyspace-events", "")
+
+
+def test_new_key_events_of_pipelined_sets_match_redis(r, real):
+    ours = _new_key_events_pipelined(r)
+    assert ours == _new_key_events_pipelined(real)
+    assert [e for e in ours if e[0].endswith(b":new")] == \
+        [(b"__keyevent@0__:new", b"k%d" % i) for i in range(10)]

@@ -195,6 +195,9 @@ def run_batch(c, requests, len_=len, hash_=hash, type_=type, bytes_=bytes, perf=
                 db = c.db
                 clock = db.clock
                 if clock is not None:          # Database.set() and cmd_set's notify
+                    hook = ks.notify_hook
+                    if hook is not None and key not in db.data[i]:
+                        hook(db.id, "n", "new", key)
                     db.data[i][key] = argv[2]
                     exp = db.expires[i]
                     if exp and key in exp:
@@ -205,7 +208,6 @@ def run_batch(c, requests, len_=len, hash_=hash, type_=type, bytes_=bytes, perf=
                         ks.touch_watched(db, key)
                     if waiting[i]:
                         ks.blocking.signal(db, key)
-                    hook = ks.notify_hook
                     if hook is not None:
                         hook(db.id, "$", "set", key)
                 else:                          # LFU: keeps or counts the key's counter
@@ -403,6 +405,8 @@ def run_columns(c, columns, len_=len, hash_=hash, type_=type, bytes_=bytes, perf
                 if snapshot is not None:
                     snapshot.touch((i,))
                 start = perf()
+                if hook is not None and key not in data[i]:
+                    hook(dbid, "n", "new", key)
                 data[i][key] = value
                 exp = expires[i]
                 if exp and key in exp:

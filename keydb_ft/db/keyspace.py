@@ -144,6 +144,9 @@ class Database:
         lookup (which counted the access), without it this is Redis's setKey, which
         looks the key up (an access) and keeps the old object's word."""
         i = hash(key) & MASK
+        hook = self.ks.notify_hook
+        if hook is not None and key not in self.data[i]:
+            hook(self.id, "n", "new", key)      # Redis's dbAdd event, before the writer's
         self.data[i][key] = value
         if not keep_ttl:
             exp = self.expires[i]
@@ -166,6 +169,9 @@ class Database:
     def add(self, key, value):
         """Store a value under a key known not to exist."""
         i = hash(key) & MASK
+        hook = self.ks.notify_hook
+        if hook is not None:
+            hook(self.id, "n", "new", key)
         self.data[i][key] = value
         clock = self.clock
         self.access[i][key] = clock if clock is not None else lfu_new()
