@@ -526,7 +526,7 @@ def wait_ended(c, ran, serve_us):
     timeout records neither. ran: (cmd, argv, us) from run()."""
     cmd, argv, elapsed = ran
     server = c.server
-    row = c.loop.stats.commands.get(cmd)
+    row = peek(c.loop.stats.commands, cmd)
     if row is not None:
         row[1] += serve_us
         if server.latency_tracking:
