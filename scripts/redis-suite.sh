@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Redis's own test suite (from Debian's redis source package, the release redis-server
+# here is) run against keydb-ft as an external server: a second yardstick beside the
+# differential tests, written by Redis's authors.
+#
+#   scripts/redis-suite.sh [--threads N] [unit/keyspace unit/type/list ...]
+#
+# One keydb-ft (enable-debug-command yes, N loops, default 1) on a free port serves every
+# unit; each unit runs with `--host --port --single`, without the tests that need a
+# replica or maxmemory eviction, at most 600 s, and prints "unit ok=N err=N" with its
+# first exception. Logs in $CACHE/logs. With two or more loops, tests that order commands
+# across connections (a deferred client's command, then another client's) can race:
+# Redis's suite assumes one thread. The harness's cleanup between tests calls FUNCTION
+# FLUSH, which keydb-ft lacks; the cached copy ignores that error.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+CACHE="${KEYDB_FT_CACHE:-$HOME/.cache/keydb-ft}/redis-suite"
+threads=1
+if [ "${1:-}" = "--threads" ]; then threads="$2"; shift 2; fi
+units=("$@")
+if [ ${#units[@]} -eq 0 ]; then
+  units=(unit/keyspace unit/scan unit/expire unit/multi unit/protocol unit/quit
+         unit/info-command unit/dump unit/slowlog unit/latency-monitor unit/pubsub
+         unit/type/string unit/type/incr unit/type/hash unit/type/set unit/type/zset
+         unit/type/list-2 unit/type/list-3 unit/type/stream unit/type/stream-cgroups
+         unit/bitops unit/bitfield unit/hyperloglog unit/geo unit/other unit/introspection-2)
+fi
+
+PY="$(bash "$ROOT/scripts/ensure-venv.sh")"
+bash "$ROOT/scripts/ensure-redis.sh"
+sudo_cmd=""
+[ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+command -v tclsh >/dev/null || DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq tcl >&2
+
+version="$(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')"
+src="$CACHE/redis-$version"
+if [ ! -x "$src/runtest" ]; then
+  # deb-src entries for the machine's own suites, with its URIs and keyring, in a private
+  # apt state so the system's lists stay as they are
+  mkdir -p "$CACHE/apt/lists/partial" "$CACHE/apt/parts"
+  sed -n 's/^Types: deb$/Types: deb-src/p; /^URIs:\|^Suites:\|^Components:\|^Signed-By:/p; /^$/p' \
+    /etc/apt/sources.list.d/debian.sources > "$CACHE/apt/parts/src.sources"
+  opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$CACHE/apt/parts"
+        -o "Dir::State::Lists=$CACHE/apt/lists")
+  apt-get "${opts[@]}" update -qq >&2
+  (cd "$CACHE" && apt-get "${opts[@]}" source --download-only -qq redis >&2)
+  tar -xzf "$CACHE"/redis_"$version".orig.tar.gz -C "$CACHE"
+  sed -i 's/^    r function flush$/    catch {r function flush}/' "$src/tests/support/server.tcl"
+  for tool in redis-server redis-cli redis-benchmark redis-check-aof redis-check-rdb; do
+    ln -sf "$(command -v $tool)" "$src/src/$tool"
+  done
+fi
+
+port="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+mkdir -p "$CACHE/logs" "$CACHE/data"
+cd "$ROOT"
+PYTHON_GIL=0 "$PY" -m keydb_ft --port "$port" --bind 127.0.0.1 --server-threads "$threads" \
+  --save "" --dir "$CACHE/data" --enable-debug-command yes \
+  --logfile "$CACHE/logs/keydb-ft.log" &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+
+cd "$src"
+for unit in "${units[@]}"; do
+  log="$CACHE/logs/$(echo "$unit" | tr / _).log"
+  timeout 600 ./runtest --host 127.0.0.1 --port "$port" --single "$unit" --clients 1 \
+    --tags "-needs:repl -needs:config-maxmemory" > "$log" 2>&1 || true
+  ok=$(grep -ac '\[.\[0;32;49mok' "$log" || true)
+  err=$(grep -ac '\[.\[0;31;49merr' "$log" || true)
+  exc=$(grep -a -A1 -m1 'exception' "$log" | tail -1 | cut -c1-110 || true)
+  echo "$unit ok=$ok err=$err${exc:+ stopped: $exc}"
+done
