@@ -167,6 +167,15 @@ _EVENT_COMMANDS = [
 ]
 
 
+def _drain(listener):
+    """(channel, data) of every pattern message until none comes for half a second."""
+    events = []
+    while (message := listener.get_message(timeout=0.5)) is not None:
+        if message["type"] == "pmessage":
+            events.append((message["channel"], message["data"]))
+    return events
+
+
 def _events(client, classes):
     client.config_set("notify-keyspace-events", classes)
     client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
@@ -184,11 +193,7 @@ def _events(client, classes):
                 pass
         time.sleep(0.05)
         client.get("t")                       # expired on access
-        events = []
-        while (message := listener.get_message(timeout=0.5)) is not None:
-            if message["type"] == "pmessage":
-                events.append((message["channel"], message["data"]))
-        return events
+        return _drain(listener)
     finally:
         listener.close()
         client.config_set("notify-keyspace-events", "")
@@ -252,11 +257,7 @@ def _new_key_events_pipelined(client):
                 for i in range(10):
                     pipe.set(f"k{i}", round_)
             pipe.execute()
-        events = []
-        while (message := listener.get_message(timeout=0.5)) is not None:
-            if message["type"] == "pmessage":
-                events.append((message["channel"], message["data"]))
-        return events
+        return _drain(listener)
     finally:
         listener.close()
         client.config_set("notify-keyspace-events", "")
