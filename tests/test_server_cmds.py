@@ -395,3 +395,26 @@ def test_reads_and_writes_are_counted_per_socket_operation(r):
     assert after["total_commands_processed"] - before["total_commands_processed"] == 5
     assert 2 <= after["total_reads_processed"] - before["total_reads_processed"] <= 3
     assert 2 <= after["total_writes_processed"] - before["total_writes_processed"] <= 3
+
+
+def test_debug_and_migrate_inside_multi(server, real_redis, r):
+    """DEBUG and MIGRATE take their own locks; inside EXEC, which then holds every
+    stripe, they must not wait on it (they used to hang the connection and its keys)."""
+    real = real_redis.client()
+    real.delete("moved")
+    with r.pipeline(transaction=True) as pipe:
+        pipe.set("a", "1")
+        pipe.execute_command("DEBUG", "DIGEST-VALUE", "a")
+        pipe.execute_command("DEBUG", "POPULATE", "2", "pop")
+        pipe.execute_command("DEBUG", "DIGEST")
+        pipe.set("moved", "v")
+        pipe.execute_command("MIGRATE", "127.0.0.1", real_redis.port, "moved", "0", "5000")
+        pipe.execute_command("DEBUG", "RELOAD")
+        replies = pipe.execute(raise_on_error=False)
+    assert replies[:3] == [True, [r.execute_command("DEBUG", "DIGEST-VALUE", "a")[0]], b"OK"]
+    assert replies[3] == r.execute_command("DEBUG", "DIGEST") != b"0" * 40
+    assert replies[5] == b"OK" and real.get("moved") == b"v" and r.get("moved") is None
+    assert str(replies[6]) == "DEBUG RELOAD is not supported inside MULTI"
+    assert r.mget("pop:0", "pop:1") == [b"value:0", b"value:1"]
+    real.delete("moved")
+    real.close()

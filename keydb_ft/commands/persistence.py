@@ -185,7 +185,7 @@ def cmd_migrate(c, argv):
     timeout = timeout / 1000.0 if timeout > 0 else 1.0
     server, db = c.server, c.db
     locks = server.key_locks
-    stripes = locks.stripes_for(keys)
+    stripes = () if c.in_exec else locks.stripes_for(keys)    # EXEC holds every stripe
     locks.acquire(stripes)
     try:
         found = []
@@ -300,7 +300,7 @@ def _migrate_send(host, port, dbid, timeout, replace, auth, found):
 def _migrate_delete(c, db, done):
     locks = c.server.key_locks
     keys = [key for key, *_ in done]
-    stripes = locks.stripes_for(keys)
+    stripes = () if c.in_exec else locks.stripes_for(keys)    # EXEC holds every stripe
     locks.acquire(stripes)
     try:
         gone = []
@@ -341,7 +341,14 @@ def _save_after_flush(rdb):
 
 
 # -- DEBUG RELOAD / LOADAOF ----------------------------------------------------------------------
+# A reload saves (a snapshot's epoch takes every stripe) and empties the keyspace under
+# every stripe; inside EXEC, which holds them all for DEBUG, it would wait on itself.
+_NOT_IN_EXEC = "ERR DEBUG {} is not supported inside MULTI"
+
+
 def _debug_reload(c, argv):
+    if c.in_exec:
+        raise CommandError(_NOT_IN_EXEC.format("RELOAD"))
     server = c.server
     words = {a.lower() for a in argv[2:]}
     if words - {b"merge", b"noflush", b"nosave"}:
@@ -362,6 +369,8 @@ def _debug_reload(c, argv):
 
 
 def _debug_loadaof(c, argv):
+    if c.in_exec:
+        raise CommandError(_NOT_IN_EXEC.format("LOADAOF"))
     server = c.server
     aof = server.aof
     if aof.sink.on:

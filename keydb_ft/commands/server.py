@@ -151,7 +151,7 @@ def cmd_role(c, argv):
     return c.server.role_reply()
 
 
-@command("debug", -2, "admin noscript loading stale",
+@command("debug", -2, "admin noscript loading stale no_lock",
          **SERVER)
 def cmd_debug(c, argv):
     server = c.server
@@ -174,7 +174,7 @@ def _debug_sleep(c, argv):
 def _debug_object(c, argv):
     if len(argv) != 3:
         raise CommandError(errors.SYNTAX)
-    with _stripe(c, argv[2]):
+    with _holding(c, [argv[2]]):
         value = c.db.lookup(argv[2], touch=False)
         if value is None:
             raise CommandError(errors.NO_SUCH_KEY)
@@ -193,30 +193,29 @@ def _debug_active_expire(c, argv):
     return OK
 
 
-class _stripe:
-    """Hold the stripe of one key (DEBUG runs without key locks of its own)."""
+class _holding:
+    """The stripes of keys (every stripe when keys is None) for a DEBUG subcommand. DEBUG
+    is a no_lock command: inside EXEC, which then holds every stripe, it takes none."""
 
-    def __init__(self, c, key):
-        self.locks = c.server.key_locks
-        self.idx = self.locks.stripes_for([key])
+    def __init__(self, c, keys=None):
+        locks = self.locks = c.server.key_locks
+        self.idx = None if c.in_exec else locks.all if keys is None else locks.stripes_for(keys)
 
     def __enter__(self):
-        self.locks.acquire(self.idx)
+        if self.idx is not None:
+            self.locks.acquire(self.idx)
 
     def __exit__(self, *exc):
-        self.locks.release(self.idx)
+        if self.idx is not None:
+            self.locks.release(self.idx)
 
 
 def _debug_digest(c, argv):
     """DEBUG DIGEST: the whole dataset's digest (db/digest.py), every stripe held."""
     if len(argv) != 2:
         raise _unknown_debug(argv)
-    locks = c.server.key_locks
-    locks.acquire_all()
-    try:
+    with _holding(c):
         return digest.hex40(digest.dataset_digest(c.server.keyspace.dbs))
-    finally:
-        locks.release_all()
 
 
 def _debug_digest_value(c, argv):
@@ -225,20 +224,15 @@ def _debug_digest_value(c, argv):
     keys = argv[2:]
     if not keys:
         return []
-    locks = c.server.key_locks
-    stripes = locks.stripes_for(keys)
-    locks.acquire(stripes)
-    try:
-        db = c.db
-        out = []
+    db = c.db
+    out = []
+    with _holding(c, keys):
         for key in keys:
             value = peek(db.data[hash(key) & MASK], key)
             d = 0 if value is None else digest.value_digest(
                 value, db.get_expire(key) is not None)
             out.append(digest.hex40(d))
-        return out
-    finally:
-        locks.release(stripes)
+    return out
 
 
 def _debug_populate(c, argv):
@@ -253,19 +247,17 @@ def _debug_populate(c, argv):
     db = c.db
     stats = thread_stats()
     dirty = stats.dirty                      # Redis's dbAdd: no change counted, so
-    locks = c.server.key_locks               # nothing propagates
-    locks.acquire_all()
-    try:
-        for j in range(count):
-            key = (b"%s:%d" % (prefix, j))[:127]
-            if db.lookup(key, touch=False) is not None:
-                continue
-            value = b"value:%d" % j
-            if size:
-                value = value[:size].ljust(size, b"\0")
-            db.add(key, value)
+    try:                                     # nothing propagates
+        with _holding(c):
+            for j in range(count):
+                key = (b"%s:%d" % (prefix, j))[:127]
+                if db.lookup(key, touch=False) is not None:
+                    continue
+                value = b"value:%d" % j
+                if size:
+                    value = value[:size].ljust(size, b"\0")
+                db.add(key, value)
     finally:
-        locks.release_all()
         stats.dirty = dirty
     return OK
 
