@@ -31,7 +31,8 @@ INTERNAL_FLAGS = {
     "multi_ok",      # runs at once inside MULTI instead of being queued (EXEC, WATCH, ...)
     "pubsub_ok",     # allowed in RESP2 subscribed mode
     "all_stripes",   # holds every stripe while it runs (FLUSHALL, KEYS, SWAPDB, ...)
-    "no_lock",       # takes the locks it needs itself (blocking pops, EXEC, SCAN)
+    "no_lock",       # takes the locks it needs itself (blocking pops, EXEC, SCAN, DEBUG,
+                     # MIGRATE); none inside EXEC, which then holds every stripe
     "runs_queue",    # runs the MULTI queue (EXEC): paused when the queue writes
     "may_replicate", # not a write, yet may propagate (PFCOUNT, PUBLISH): CLIENT PAUSE
                      # WRITE holds it; Redis 7.0 has the flag but COMMAND does not list it
