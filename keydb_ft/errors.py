@@ -52,6 +52,10 @@ DEBUG_DISABLED = ("ERR DEBUG command not allowed. If the enable-debug-command op
                   "\"local\", you can run it from a local connection, otherwise you need to set "
                   "this option in the configuration file, and then restart the server.")
 MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
+# keydb-ft's own: a reload saves (a snapshot's epoch takes every stripe) and empties the
+# keyspace under every stripe, so inside EXEC, which holds them all, it would wait on
+# itself (redis-server runs it there)
+DEBUG_NOT_IN_EXEC = "ERR DEBUG {} is not supported inside MULTI"
 NOPROTO = "NOPROTO unsupported protocol version"
 READONLY = "READONLY You can't write against a read only replica."
 OOM = "OOM command not allowed when used memory > 'maxmemory'."

@@ -341,14 +341,9 @@ def _save_after_flush(rdb):
 
 
 # -- DEBUG RELOAD / LOADAOF ----------------------------------------------------------------------
-# A reload saves (a snapshot's epoch takes every stripe) and empties the keyspace under
-# every stripe; inside EXEC, which holds them all for DEBUG, it would wait on itself.
-_NOT_IN_EXEC = "ERR DEBUG {} is not supported inside MULTI"
-
-
 def _debug_reload(c, argv):
     if c.in_exec:
-        raise CommandError(_NOT_IN_EXEC.format("RELOAD"))
+        raise CommandError(errors.DEBUG_NOT_IN_EXEC.format("RELOAD"))
     server = c.server
     words = {a.lower() for a in argv[2:]}
     if words - {b"merge", b"noflush", b"nosave"}:
@@ -370,7 +365,7 @@ def _debug_reload(c, argv):
 
 def _debug_loadaof(c, argv):
     if c.in_exec:
-        raise CommandError(_NOT_IN_EXEC.format("LOADAOF"))
+        raise CommandError(errors.DEBUG_NOT_IN_EXEC.format("LOADAOF"))
     server = c.server
     aof = server.aof
     if aof.sink.on:

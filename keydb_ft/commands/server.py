@@ -11,7 +11,7 @@ from ..locks.striped import MASK
 from ..log import log
 from ..resp.writer import OK, Error
 from ..types import encoding_of
-from .args import to_float, to_int
+from .args import to_float, to_int, to_nonneg_int
 from .dispatch import NO_REPLY
 from .registry import command, help_reply
 from ..threadstate import peek
@@ -265,12 +265,9 @@ def _debug_populate(c, argv):
 def _positive(raw):
     """Redis's getPositiveLongFromObjectOrReply: one error for both ways to fail."""
     try:
-        value = to_int(raw)
+        return to_nonneg_int(raw)
     except CommandError:
-        value = -1
-    if value < 0:
-        raise CommandError("ERR value is out of range, must be positive")
-    return value
+        raise CommandError(errors.MUST_BE_POSITIVE) from None
 
 
 def _debug_log(c, argv):
