@@ -56,6 +56,10 @@ MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
 # keyspace under every stripe, so inside EXEC, which holds them all, it would wait on
 # itself (redis-server runs it there)
 DEBUG_NOT_IN_EXEC = "ERR DEBUG {} is not supported inside MULTI"
+DEBUG_PROTOCOL_TYPES = ("ERR Wrong protocol type name. Please use one of the following: "
+                        "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|"
+                        "true|false")
+RESP2_UNSUPPORTED = "ERR RESP2 is not supported by this command"
 NOPROTO = "NOPROTO unsupported protocol version"
 READONLY = "READONLY You can't write against a read only replica."
 OOM = "OOM command not allowed when used memory > 'maxmemory'."

@@ -1,5 +1,6 @@
 """INFO, CLIENT, SLOWLOG, MONITOR, TIME, DEBUG: what operators and tools read."""
 
+import socket
 import threading
 import time
 
@@ -188,6 +189,35 @@ def test_debug_subcommands_match_redis(diff, r, real):
         diff(*args)
     assert r.dbsize() == 15      # 5 key:, 4 pad:, 3 cut:, 2 nul: and 1 cut at 127 bytes
     assert r.get("pad:3") == b"value:3" + b"\0" * 5
+
+
+PROTOCOL_TYPES = [b"string", b"integer", b"double", b"bignum", b"null", b"array", b"set",
+                  b"map", b"attrib", b"push", b"verbatim", b"true", b"false", b"nosuch"]
+
+
+def _protocol_session(port, resp3):
+    """DEBUG PROTOCOL for every type, alone and inside MULTI, on one connection: the
+    bytes that came back after HELLO's reply, up to the closing PONG."""
+    body = b"".join(b"DEBUG PROTOCOL %s\r\n" % t for t in PROTOCOL_TYPES)
+    body += b"DEBUG PROTOCOL\r\nDEBUG PROTOCOL a b\r\nDEBUG protocol MAP\r\n"
+    body += b"MULTI\r\nDEBUG PROTOCOL attrib\r\nDEBUG PROTOCOL push\r\nDEBUG PROTOCOL bignum\r\nEXEC\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"HELLO %d\r\n" % (3 if resp3 else 2) + body + b"PING\r\n")
+        got = b""
+        while not got.endswith(b"+PONG\r\n"):
+            chunk = sock.recv(65536)
+            assert chunk, got
+            got += chunk
+    return got.split(b"modules\r\n*0\r\n", 1)[1]
+
+
+@pytest.mark.parametrize("resp3", [False, True])
+def test_debug_protocol_bytes_match_redis(server, real_redis, resp3):
+    """DEBUG PROTOCOL sends redis-server's exact bytes for each type: RESP3's bignum,
+    attribute, push, verbatim, set, map and booleans, and their RESP2 stand-ins."""
+    ours = _protocol_session(server.port, resp3)
+    assert ours == _protocol_session(real_redis.port, resp3)
+    assert (b"|1\r\n" in ours and b">2\r\n" in ours) == resp3
 
 
 def test_slowlog(r):

@@ -9,7 +9,7 @@ from ..db.keyspace import thread_stats
 from ..errors import CommandError
 from ..locks.striped import MASK
 from ..log import log
-from ..resp.writer import OK, Error
+from ..resp.writer import OK, Error, Raw, SetReply, Verbatim
 from ..types import encoding_of
 from .args import to_float, to_int, to_nonneg_int
 from .dispatch import NO_REPLY
@@ -290,6 +290,41 @@ def _debug_help(c, argv):
     return help_reply("DEBUG")
 
 
+_BIGNUM = b"1234567999999999999999999999999999999"
+_AFTER_ATTRIBUTE = b"Some real reply following the attribute"
+_AFTER_PUSH = b"Some real reply following the push reply"
+_PROTOCOL_SAMPLES = {          # DEBUG PROTOCOL type: its sample reply in RESP2 and RESP3
+    b"string": lambda resp3: b"Hello World",
+    b"integer": lambda resp3: 12345,
+    b"double": lambda resp3: 3.141,
+    b"bignum": lambda resp3: Raw(b"(%s\r\n" % _BIGNUM) if resp3 else _BIGNUM,
+    b"null": lambda resp3: None,
+    b"array": lambda resp3: [0, 1, 2],
+    b"set": lambda resp3: SetReply([0, 1, 2]),
+    b"map": lambda resp3: {0: False, 1: True, 2: False},
+    # an attribute, then the reply it annotates (RESP2 has no attributes: the reply alone)
+    b"attrib": lambda resp3: Raw(b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n"
+                                 b":90\r\n$39\r\n%s\r\n" % _AFTER_ATTRIBUTE)
+    if resp3 else _AFTER_ATTRIBUTE,
+    # a push, then a reply for a client that waits for one
+    b"push": lambda resp3: Raw(b">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n$40\r\n%s\r\n"
+                               % _AFTER_PUSH) if resp3 else Error(errors.RESP2_UNSUPPORTED),
+    b"verbatim": lambda resp3: Verbatim("This is a verbatim\nstring"),
+    b"true": lambda resp3: True,
+    b"false": lambda resp3: False,
+}
+
+
+def _debug_protocol(c, argv):
+    """DEBUG PROTOCOL type: a sample of each RESP3 reply type, for client tests."""
+    if len(argv) != 3:
+        raise _unknown_debug(argv)
+    sample = peek(_PROTOCOL_SAMPLES, argv[2].lower())
+    if sample is None:
+        raise CommandError(errors.DEBUG_PROTOCOL_TYPES)
+    return sample(c.resp3)
+
+
 def _unknown_debug(argv):
     return CommandError("ERR unknown subcommand or wrong number of arguments for "
                         f"'{argv[1].decode('utf-8', 'replace')}'. Try DEBUG HELP.")
@@ -305,4 +340,5 @@ DEBUG_SUBCOMMANDS = {
     b"log": _debug_log,
     b"error": _debug_error,
     b"help": _debug_help,
+    b"protocol": _debug_protocol,
 }

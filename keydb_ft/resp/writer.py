@@ -14,7 +14,8 @@ protocol version:
     set / frozenset                -> set (RESP2: array)
     Error                          -> error             Verbatim   -> verbatim (RESP2: bulk)
     Push                           -> push (RESP2: array)
-    Attribute-free values only: RESP3 attributes are never sent.
+    Raw                            -> these bytes as they are
+    No type makes a RESP3 attribute: only DEBUG PROTOCOL attrib sends one, as Raw bytes.
 """
 
 import math
