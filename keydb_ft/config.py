@@ -7,7 +7,6 @@ threads see the old or the new value, never a torn one. Apply hooks run under th
 config lock (a leaf lock) after a successful CONFIG SET.
 """
 
-import fnmatch
 import os
 
 from .resp.parser import split_args
@@ -65,15 +64,16 @@ def _event_classes(text):
 
 class Option:
     __slots__ = ("name", "kind", "default", "lo", "hi", "mutable", "choices", "apply",
-                 "aliases", "multi", "attr", "check")
+                 "aliases", "multi", "attr", "check", "clamp")
 
     def __init__(self, name, kind, default, lo=0, hi=2 ** 63 - 1, mutable=True, choices=(),
-                 apply=None, aliases=(), multi=False, check=None):
+                 apply=None, aliases=(), multi=False, check=None, clamp=None):
         self.name, self.kind, self.default = name, kind, default
         self.lo, self.hi, self.mutable, self.choices = lo, hi, mutable, choices
         self.apply, self.aliases, self.multi = apply, aliases, multi
         self.attr = name.replace("-", "_")
         self.check = check      # callable(text) for strings, (value) for bools: ConfigError
+        self.clamp = clamp      # ints: (min, max) a value accepted in lo..hi is kept within
 
     def parse(self, args):
         """Value from the argument words of a config line or CONFIG SET."""
@@ -85,7 +85,10 @@ class Option:
                 self.check(value)
             return value
         if kind == "int":
-            return _parse_int(text, self.lo, self.hi)
+            value = _parse_int(text, self.lo, self.hi)
+            if self.clamp is not None:
+                value = min(max(value, self.clamp[0]), self.clamp[1])
+            return value
         if kind == "memory":
             value = parse_memory(text)
             if not self.lo <= value <= self.hi:
@@ -289,7 +292,7 @@ OPTIONS = [
     Option("active-defrag-cycle-max", "int", 25, 1, 99),
     Option("active-defrag-max-scan-fields", "int", 1000, 1, 2 ** 63 - 1),
     # expiry and cron
-    Option("hz", "int", 10, 0, 2 ** 31 - 1),   # used clamped to 1..500, as Redis
+    Option("hz", "int", 10, 0, 2 ** 31 - 1, clamp=(1, 500)),   # kept within 1..500, as Redis
     Option("dynamic-hz", "bool", True),
     Option("active-expire-effort", "int", 1, 1, 10),
     # keydb-ft: seconds between cycle collections (automatic collection is off; see gcpolicy)
@@ -419,12 +422,9 @@ class Config:
                 raise                             # is not kept
         return opt
 
-    def matching(self, pattern):
-        """(name, shown value) for every option (and alias) whose name matches."""
-        pat = pattern.lower()
-        for name, opt in BY_NAME.items():
-            if fnmatch.fnmatchcase(name, pat):
-                yield name, opt.show(getattr(self, opt.attr))
+    def shown(self, opt):
+        """opt's current value as CONFIG GET shows it."""
+        return opt.show(getattr(self, opt.attr))
 
 
 def _check_save(text):

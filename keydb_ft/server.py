@@ -152,9 +152,6 @@ class Server:
             if client.paused_requests is not None:
                 client.loop.post(_resume_paused, client)
 
-    def hz(self):
-        return min(max(self.config.hz, 1), 500)
-
     @property
     def slowlog_threshold(self):
         return self.config.slowlog_log_slower_than
@@ -315,7 +312,7 @@ class Server:
         pin_thread("server_cpulist", "cron", self.config.server_cpulist)
         self.cron_stats = LoopStats()     # made by the thread that counts in it (eventloop.run)
         bind_thread_stats(self.cron_stats)
-        while not self.stopped.wait(1.0 / self.hz()):
+        while not self.stopped.wait(1.0 / self.config.hz):
             try:
                 self.keyspace.tick(lru_clock())     # Redis's server.lruclock
                 active_expire_cycle(self)

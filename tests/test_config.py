@@ -7,7 +7,7 @@ import sys
 import pytest
 import redis
 
-from conftest import ROOT, ServerProcess, same
+from conftest import ROOT, ServerProcess, raw_reply, same
 
 
 def test_config_get_set_match_redis(r, real):
@@ -38,6 +38,44 @@ def test_config_get_set_match_redis(r, real):
         if case[1] == "GET" and isinstance(ours, list):   # RESP2 pairs, in hash order
             ours, theirs = dict(zip(ours[::2], ours[1::2])), dict(zip(theirs[::2], theirs[1::2]))
         assert ours == theirs, case
+
+
+def test_config_get_patterns_match_redis(r, real):
+    """CONFIG GET's patterns as Redis reads them: a name without * ? [ in any case,
+    replied as spelled; otherwise Redis's glob ([^x] negates, [!x] is a class of two
+    characters), case-insensitive; a name matched twice shown once."""
+    patterns = [("MAXMEMORY",), ("MaxMemory-*",), ("maxmemory-p[!o]*",), ("maxmemory-p[^o]*",),
+                ("maxmemory\\-policy",), ("maxmemory-polic\\y*",), ("SLAVEOF",),
+                ("replica-read-only", "slave-read-o*"), ("maxmemory", "MAXMEMORY"),
+                ("MAXMEMORY", "maxmemory*"), ("maxmemory*", "MAXMEMORY"), ("hz", "HZ", "Hz"),
+                ("[h]z",), ("[H-I]Z",), ("h?",), ("maxmemory-polic?",), ("[",), ("hz[",),
+                ("lfu-*-*",), ("*-max-listpack-value",)]
+    for args in patterns:
+        ours, theirs = same(r, real, "CONFIG", "GET", *args)
+        assert ours == theirs and isinstance(ours, dict), args    # maps: hash order
+    assert same(r, real, "CONFIG", "GET", "MAXMEMORY")[0] == {b"MAXMEMORY": b"0"}
+
+
+def test_hz_is_kept_within_1_and_500_like_redis(r, real, tmp_path):
+    """hz is a hint: values 0..INT_MAX are accepted and kept within 1..500, on CONFIG SET
+    and from the file, as redis-server does; INFO reports the kept value."""
+    try:
+        for value in ("1000", "0", "500", "2147483647", "-1", "37"):
+            for c in (r, real):
+                raw_reply(c, "CONFIG", "SET", "hz", value)
+            ours, theirs = same(r, real, "CONFIG", "GET", "hz")
+            assert ours == theirs, value
+        assert r.config_get("hz") == {"hz": "37"} and r.info("server")["hz"] == 37
+        r.config_set("hz", 0)
+        assert r.info("server")["configured_hz"] == 1 and r.ping()
+    finally:
+        for c in (r, real):
+            c.config_set("hz", 10)
+    srv = ServerProcess(tmp_path, config_text="hz 100000\n")
+    try:
+        assert srv.client().config_get("hz") == {"hz": "500"}
+    finally:
+        srv.stop()
 
 
 def test_config_file_and_overrides(tmp_path):

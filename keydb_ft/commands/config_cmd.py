@@ -1,10 +1,15 @@
 """CONFIG GET / SET / RESETSTAT / REWRITE / HELP over the declarative option table."""
 
+import re
+
 from .. import config as config_mod
 from ..errors import CommandError
 from ..resp.writer import OK
+from .args import glob_matcher
 from .registry import command, help_reply
 from ..threadstate import peek
+
+_GLOB_CHARS = re.compile(rb"[[*?]")
 
 _DOC = dict(group="server")
 _ADMIN = "admin noscript loading stale"
@@ -12,12 +17,23 @@ _ADMIN = "admin noscript loading stale"
 
 @command("config|get", -3, _ADMIN, **_DOC)
 def cmd_config_get(c, argv):
+    """Each pattern without * ? [ names one option or alias, in any case, and the reply
+    spells it as asked; any other is Redis's glob over every option's and alias's name,
+    case-insensitive. A name (in any case) matched twice is shown once, as first found."""
     cfg = c.server.config
-    found = {}
+    found = {}                                  # lower-case name -> (name shown, value)
     for raw in argv[2:]:
-        for name, shown in cfg.matching(raw.decode("utf-8", "replace")):
-            found.setdefault(name.encode(), shown.encode())
-    return found
+        if not _GLOB_CHARS.search(raw):
+            name = raw.decode("utf-8", "replace")
+            opt = peek(config_mod.BY_NAME, name.lower())
+            if opt is not None and name.lower() not in found:
+                found[name.lower()] = (raw, cfg.shown(opt).encode())
+            continue
+        match = glob_matcher(raw, nocase=True)
+        for name, opt in config_mod.BY_NAME.items():
+            if name not in found and match(name.encode()):
+                found[name] = (name.encode(), cfg.shown(opt).encode())
+    return dict(found.values())
 
 
 @command("config|set", -4, _ADMIN, tips=("request_policy:all_nodes",

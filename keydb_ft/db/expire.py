@@ -12,7 +12,7 @@ def active_expire_cycle(server):
     if not getattr(server, "active_expire_enabled", True):
         return
     cfg = server.config
-    budget = (1.0 / server.hz()) * (0.25 + 0.05 * (cfg.active_expire_effort - 1))
+    budget = (1.0 / cfg.hz) * (0.25 + 0.05 * (cfg.active_expire_effort - 1))
     began = time.monotonic()
     deadline = began + budget
     # only the databases holding keys with a TTL (any() over a db's stripe dicts runs in
