@@ -9,7 +9,7 @@ from .args import glob_matcher
 from .registry import command, help_reply
 from ..threadstate import peek
 
-_GLOB_CHARS = re.compile(rb"[[*?]")
+_GLOB_CHARS = re.compile(rb"[\[*?]")
 
 _DOC = dict(group="server")
 _ADMIN = "admin noscript loading stale"
