@@ -280,9 +280,11 @@ class Client:
             f += "T"
         return f or "N"
 
-    def info_line(self):
+    def info_line(self, running=0):
+        """CLIENT LIST's line. running: the size of the command this client is running
+        when it asks about itself, which Redis's query buffer still holds then."""
         now = time.time()
-        qbuf = self.parser.pending
+        qbuf = self.parser.pending + running
         omem = self.output_size()
         events = "rw" if self.write_armed else "r"
         multi = len(self.multi_queue) if self.in_multi else -1

@@ -62,6 +62,20 @@ def test_client_commands(server, r, real):
     assert info["cmd"] == "client|info"
 
 
+def test_client_list_qbuf_counts_the_running_command(server, real_redis):
+    """The client asking about itself has its own command in the query buffer, as in
+    Redis (qbuf=26 for CLIENT LIST / INFO); an idle client has nothing there."""
+    for srv in (server, real_redis):
+        c, idle = srv.client(), srv.client()
+        idle_id, own_id = idle.client_id(), str(c.client_id()).encode()
+        assert c.client_info()["qbuf"] == 26
+        lines = {x["id"]: x for x in c.client_list()}
+        assert lines[str(c.client_id())]["qbuf"] == "26" and lines[str(idle_id)]["qbuf"] == "0"
+        asked = [b"CLIENT", b"LIST", b"ID", own_id]
+        size = len(b"*4\r\n" + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in asked))
+        assert b" qbuf=%d " % size in c.execute_command(*asked), srv
+
+
 def test_client_reply_off_skip(server):
     import socket
     with socket.create_connection(("127.0.0.1", server.port)) as s:

@@ -4,6 +4,7 @@ reads) and closed through their own loop's mailbox, never touched directly."""
 
 from .. import errors
 from ..errors import CommandError, c_string
+from ..persistence.aof import encode_command
 from ..resp.writer import OK, Verbatim
 from .args import to_int
 from .connection import check_client_name
@@ -84,12 +85,13 @@ def cmd_client_list(c, argv):
             i = len(argv)
         else:
             raise CommandError(errors.SYNTAX)
-    return Verbatim("".join(x.info_line() + "\n" for x in clients))
+    running = len(encode_command(argv))
+    return Verbatim("".join(x.info_line(running if x is c else 0) + "\n" for x in clients))
 
 
 @command("client|info", 2, _PLAIN, acl="connection", tips=("nondeterministic_output",), **_DOC)
 def cmd_client_info(c, argv):
-    return Verbatim(c.info_line() + "\n")
+    return Verbatim(c.info_line(len(encode_command(argv))) + "\n")
 
 
 @command("client|kill", -3, _ADMIN, acl="connection", **_DOC)
