@@ -138,6 +138,8 @@ class EventLoop(threading.Thread):
         mailbox = self.mailbox
         held = self.held
         readable = _READ | _GONE
+        lazyfree = self.server.keyspace.lazyfree
+        garbage = lazyfree.batch()          # values UNLINK & co. freed after their replies
         # Per iteration the loop reads locals where it can. An attribute read looks the
         # name up in the class first, and a miss in the interpreter's type cache (two
         # names sharing a slot evict each other) takes a process-wide lock that the
@@ -163,6 +165,8 @@ class EventLoop(threading.Thread):
                         target.on_writable()
                 except Exception:  # a bug must not kill the loop
                     self._crashed(target)
+            if garbage:
+                lazyfree.drain(garbage)
             if mailbox:
                 while mailbox:
                     fn, args = mailbox.popleft()

@@ -121,6 +121,7 @@ class Server:
                 stats.reset()
         self.expire_cycle_us = 0
         self.slowlog.reset()
+        self.keyspace.lazyfree.reset_stats()
 
     def reset_client(self, client):
         """RESET: back to a fresh connection's state."""

@@ -227,3 +227,27 @@ def test_writes_after_debug_loadaof_reach_the_aof(keydb):
     assert dataset(c) == ours
     srv2 = _restart(keydb, srv, *AOF)
     assert dataset(srv2.client()) == ours
+
+
+@pytest.mark.parametrize("lazy", ["no", "yes"])
+def test_expiry_propagates_del_or_unlink(keydb, lazy):
+    """An expired key's deletion reaches the AOF as DEL, or as UNLINK under
+    lazyfree-lazy-expire, as Redis writes it."""
+    srv = keydb(*AOF, "--lazyfree-lazy-expire", lazy, threads=1)
+    c = srv.client()
+    c.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    c.sadd(b"gone", *range(100))
+    c.pexpire(b"gone", 1)
+    wait_until(lambda: c.pttl(b"gone") == -2)        # expired on this access
+    c.set(b"after", b"1")
+    c.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+    incr = [name for name in os.listdir(_aof_dir(srv)) if ".incr." in name]
+
+    def written():
+        with open(os.path.join(_aof_dir(srv), incr[0]), "rb") as fh:
+            text = fh.read()
+        return text if b"after" in text else None
+    text = wait_until(written)
+    word = b"UNLINK" if lazy == "yes" else b"DEL"
+    assert b"$%d\r\n%s\r\n$4\r\ngone\r\n" % (len(word), word) in text
+    assert text.index(word) < text.index(b"after")

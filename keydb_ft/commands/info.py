@@ -110,8 +110,9 @@ def section_memory(server):
             ("mem_total_replication_buffers", 0), ("mem_clients_slaves", 0),
             ("mem_clients_normal", m["clients"]), ("mem_cluster_links", 0),
             ("mem_aof_buffer", m["aof_buffer"]), ("mem_allocator", "pymalloc"),
-            ("active_defrag_running", 0), ("lazyfree_pending_objects", 0),
-            ("lazyfreed_objects", 0)]
+            ("active_defrag_running", 0),
+            ("lazyfree_pending_objects", server.keyspace.lazyfree.pending),
+            ("lazyfreed_objects", server.keyspace.lazyfree.freed)]
 
 
 def section_stats(server):

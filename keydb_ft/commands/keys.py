@@ -30,20 +30,20 @@ KEYSPACE = dict(group="generic")
 @command("del", -2, "write", acl="keyspace", keys=[ks("RM delete", 1, last=-1)],
          tips=("request_policy:multi_shard", "response_policy:agg_sum"), **KEYSPACE)
 def cmd_del(c, argv):
-    return _delete(c, argv)
+    return _delete(c, argv, c.server.config.lazyfree_lazy_user_del)
 
 
 @command("unlink", -2, "write fast", acl="keyspace", keys=[ks("RM delete", 1, last=-1)],
          tips=("request_policy:multi_shard", "response_policy:agg_sum"), **KEYSPACE)
 def cmd_unlink(c, argv):
-    return _delete(c, argv)
+    return _delete(c, argv, True)
 
 
-def _delete(c, argv):
+def _delete(c, argv, lazy):
     db = c.db
     removed = 0
     for key in argv[1:]:
-        if db.lookup(key) is not None and db.delete(key):
+        if db.lookup(key) is not None and db.delete(key, lazy):
             db.notify("g", "del", key)
             removed += 1
     return removed

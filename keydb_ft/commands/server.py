@@ -31,7 +31,9 @@ def cmd_time(c, argv):
     return [b"%d" % (now // 1_000_000), b"%d" % (now % 1_000_000)]
 
 
-def _flush_mode(argv, name):
+def _flush_mode(argv):
+    """ASYNC and SYNC are accepted and empty the same way: in place, with every stripe
+    held (db/lazyfree.py says why nothing faster was found)."""
     if len(argv) > 2:
         raise CommandError(errors.SYNTAX)
     if len(argv) == 2 and argv[1].lower() not in (b"async", b"sync"):
@@ -53,7 +55,7 @@ def flush_databases(server, dbs):
 @command("flushdb", -1, "write all_stripes", acl="keyspace dangerous",
          tips=("request_policy:all_shards", "response_policy:all_succeeded"), **SERVER)
 def cmd_flushdb(c, argv):
-    _flush_mode(argv, "flushdb")
+    _flush_mode(argv)
     removed = flush_databases(c.server, [c.db])
     thread_stats().dirty += 1           # always propagated, as Redis forces it
     c.dirty_as = removed                # Redis counts the keys removed
@@ -63,7 +65,7 @@ def cmd_flushdb(c, argv):
 @command("flushall", -1, "write all_stripes", acl="keyspace dangerous",
          tips=("request_policy:all_shards", "response_policy:all_succeeded"), **SERVER)
 def cmd_flushall(c, argv):
-    _flush_mode(argv, "flushall")
+    _flush_mode(argv)
     removed = flush_databases(c.server, c.server.keyspace.dbs)
     thread_stats().dirty += 1
     c.dirty_as = removed

@@ -166,7 +166,7 @@ def cmd_getset(c, argv):
 def cmd_getdel(c, argv):
     old = get_string(c, argv[1])
     if old is not None:
-        c.db.delete(argv[1])
+        c.db.delete(argv[1], c.server.config.lazyfree_lazy_user_del)
         c.db.notify("g", "del", argv[1])
     return old
 

@@ -21,6 +21,7 @@ from ..locks.striped import MASK, leaf_lock
 from ..types.member_expiry import EXPIRING
 from .member_expiry import purge_due
 from .blocking import BlockingIndex
+from .lazyfree import LazyFree
 from .access import lfu_new, lfu_touch, lru_clock
 
 _STATS = PerThread(lambda: ThreadCounters())   # thread id -> that thread's counters
@@ -126,7 +127,7 @@ class Database:
         snapshot = ks.snapshot                  # read once: the walker clears it when done
         if snapshot is not None:                # a BGSAVE epoch: capture the stripe first
             snapshot.touch_one(i)
-        del self.data[i][key]
+        value = self.data[i].pop(key)
         del self.expires[i][key]
         self.access[i].pop(key, None)
         thread_stats().expired_keys += 1
@@ -134,7 +135,12 @@ class Database:
             ks.touch_watched(self, key)
         ks.key_deleted(self, key)
         ks.notify(self.id, "x", "expired", key)
-        ks.propagate(self.id, [b"DEL", key])
+        cfg = ks.config
+        if cfg is not None and cfg.lazyfree_lazy_expire:      # propagated as Redis does
+            ks.lazyfree.release(value, cfg)
+            ks.propagate(self.id, [b"UNLINK", key])
+        else:
+            ks.propagate(self.id, [b"DEL", key])
         return True
 
     # -- writes -----------------------------------------------------------------------
@@ -179,9 +185,11 @@ class Database:
         if self.ks.waiting[i]:                  # clients blocked on keys of this stripe
             self.ks.blocking.signal(self, key)
 
-    def delete(self, key):
+    def delete(self, key, lazy=False):
+        """Remove key; lazy: a big value is freed by the lazy-free thread (UNLINK)."""
         i = hash(key) & MASK
-        if self.data[i].pop(key, None) is None:
+        value = self.data[i].pop(key, None)
+        if value is None:
             return False
         self.access[i].pop(key, None)
         exp = self.expires[i]
@@ -189,6 +197,8 @@ class Database:
             exp.pop(key, None)
         self.ks.key_deleted(self, key)
         self._modified(key)
+        if lazy:
+            self.ks.lazyfree.release(value, self.ks.config)
         return True
 
     def changed(self, key, value):
@@ -261,6 +271,7 @@ class Keyspace:
         self.dbs = [Database(i, self) for i in range(databases)]
         self.watch_lock = leaf_lock(10, "watch")
         self.watched = {}            # (db id, key) -> {client: expired}; under watch_lock
+        self.lazyfree = LazyFree()   # frees big removed values off the loops (lazyfree.py)
         self.is_replica = False
         self.replica_expire = False
         self.sinks = ()              # propagation sinks (AOF, replication); set at start
