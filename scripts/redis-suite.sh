@@ -23,7 +23,8 @@ if [ ${#units[@]} -eq 0 ]; then
          unit/info-command unit/dump unit/slowlog unit/latency-monitor unit/pubsub
          unit/type/string unit/type/incr unit/type/hash unit/type/set unit/type/zset
          unit/type/list-2 unit/type/list-3 unit/type/stream unit/type/stream-cgroups
-         unit/bitops unit/bitfield unit/hyperloglog unit/geo unit/other unit/introspection-2)
+         unit/bitops unit/bitfield unit/hyperloglog unit/geo unit/other unit/introspection-2
+         unit/introspection unit/lazyfree unit/sort)
 fi
 
 PY="$(bash "$ROOT/scripts/ensure-venv.sh")"
