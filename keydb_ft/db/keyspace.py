@@ -186,7 +186,7 @@ class Database:
             self.ks.blocking.signal(self, key)
 
     def delete(self, key, lazy=False):
-        """Remove key; lazy: a big value is freed by the lazy-free thread (UNLINK)."""
+        """Remove key; lazy: a big value is freed after the command (UNLINK; lazyfree.py)."""
         i = hash(key) & MASK
         value = self.data[i].pop(key, None)
         if value is None:
