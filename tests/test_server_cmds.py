@@ -1,13 +1,12 @@
 """INFO, CLIENT, SLOWLOG, MONITOR, TIME, DEBUG: what operators and tools read."""
 
-import socket
 import threading
 import time
 
 import pytest
 import redis
 
-from conftest import raw_reply, same
+from conftest import raw_reply, same, send_until
 
 
 def test_info_sections(r):
@@ -215,13 +214,9 @@ def _protocol_session(port, resp3):
     body = b"".join(b"DEBUG PROTOCOL %s\r\n" % t for t in PROTOCOL_TYPES)
     body += b"DEBUG PROTOCOL\r\nDEBUG PROTOCOL a b\r\nDEBUG protocol MAP\r\n"
     body += b"MULTI\r\nDEBUG PROTOCOL attrib\r\nDEBUG PROTOCOL push\r\nDEBUG PROTOCOL bignum\r\nEXEC\r\n"
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(b"HELLO %d\r\n" % (3 if resp3 else 2) + body + b"PING\r\n")
-        got = b""
-        while not got.endswith(b"+PONG\r\n"):
-            chunk = sock.recv(65536)
-            assert chunk, got
-            got += chunk
+    got, closed = send_until(port, b"HELLO %d\r\n" % (3 if resp3 else 2) + body + b"PING\r\n",
+                             b"+PONG\r\n")
+    assert not closed, got
     return got.split(b"modules\r\n*0\r\n", 1)[1]
 
 
