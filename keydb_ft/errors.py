@@ -59,6 +59,7 @@ DEBUG_NOT_IN_EXEC = "ERR DEBUG {} is not supported inside MULTI"
 DEBUG_PROTOCOL_TYPES = ("ERR Wrong protocol type name. Please use one of the following: "
                         "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|"
                         "true|false")
+PACKED_THRESHOLD = "ERR argument must be a memory value bigger than 1 and smaller than 4gb"
 RESP2_UNSUPPORTED = "ERR RESP2 is not supported by this command"
 NOPROTO = "NOPROTO unsupported protocol version"
 READONLY = "READONLY You can't write against a read only replica."

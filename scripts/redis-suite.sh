@@ -24,7 +24,7 @@ if [ ${#units[@]} -eq 0 ]; then
          unit/type/string unit/type/incr unit/type/hash unit/type/set unit/type/zset
          unit/type/list-2 unit/type/list-3 unit/type/stream unit/type/stream-cgroups
          unit/bitops unit/bitfield unit/hyperloglog unit/geo unit/other unit/introspection-2
-         unit/introspection unit/lazyfree unit/sort)
+         unit/introspection unit/lazyfree unit/sort unit/type/list)
 fi
 
 PY="$(bash "$ROOT/scripts/ensure-venv.sh")"

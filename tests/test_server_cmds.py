@@ -198,7 +198,11 @@ def test_debug_subcommands_match_redis(diff, r, real):
                  ("DEBUG", "POPULATE", "2", "x" * 200), ("DEBUG", "POPULATE", "0"),
                  ("DEBUG", "POPULATE", "2", "nul\0byte"),
                  ("DBSIZE",), ("GET", "key:1"), ("GET", "key:4"), ("GET", "pad:3"),
-                 ("GET", "cut:2"), ("DEBUG", "DIGEST"), ("INFO", "nosuchsection")]:
+                 ("GET", "cut:2"), ("DEBUG", "DIGEST"), ("INFO", "nosuchsection"),
+                 *[("DEBUG", "QUICKLIST-PACKED-THRESHOLD", size) for size in
+                   ("1b", "5B", "100", "0", "1kb", "2mb", "4gb", "4095mb", "4096mb", "-1", "x",
+                    "1.5k", "1 k")],
+                 ("DEBUG", "QUICKLIST-PACKED-THRESHOLD"), ("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0")]:
         diff(*args)
     assert r.dbsize() == 15      # 5 key:, 4 pad:, 3 cut:, 2 nul: and 1 cut at 127 bytes
     assert r.get("pad:3") == b"value:3" + b"\0" * 5

@@ -3,6 +3,7 @@
 import time
 
 from .. import errors
+from ..config import ConfigError, parse_memory
 from ..db import digest
 from ..db.access import idle_ms
 from ..db.keyspace import thread_stats
@@ -327,6 +328,21 @@ def _debug_protocol(c, argv):
     return sample(c.resp3)
 
 
+def _debug_packed_threshold(c, argv):
+    """DEBUG QUICKLIST-PACKED-THRESHOLD size: Redis stores list elements of at least size
+    bytes in nodes of their own. Lists here are deques with no such nodes, so nothing
+    changes but what Redis checks: a memory value up to 4 GiB - 1 MiB (0 restores)."""
+    if len(argv) != 3:
+        raise _unknown_debug(argv)
+    try:
+        size = parse_memory(argv[2].decode("utf-8", "replace"))
+    except ConfigError:
+        raise CommandError(errors.PACKED_THRESHOLD) from None
+    if size > (1 << 32) - (1 << 20):
+        raise CommandError(errors.PACKED_THRESHOLD)
+    return OK
+
+
 def _unknown_debug(argv):
     return CommandError("ERR unknown subcommand or wrong number of arguments for "
                         f"'{argv[1].decode('utf-8', 'replace')}'. Try DEBUG HELP.")
@@ -343,4 +359,5 @@ DEBUG_SUBCOMMANDS = {
     b"error": _debug_error,
     b"help": _debug_help,
     b"protocol": _debug_protocol,
+    b"quicklist-packed-threshold": _debug_packed_threshold,
 }
