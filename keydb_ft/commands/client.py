@@ -4,7 +4,7 @@ reads) and closed through their own loop's mailbox, never touched directly."""
 
 from .. import errors
 from ..errors import CommandError, c_string
-from ..persistence.aof import encode_command
+from ..replication.propagate import encode_command
 from ..resp.writer import OK, Verbatim
 from .args import to_int
 from .connection import check_client_name

@@ -251,7 +251,7 @@ def _atoi(raw):
 def _migrate_send(host, port, dbid, timeout, replace, auth, found):
     """Returns (keys restored, error text or None)."""
     import socket
-    from ..persistence.aof import encode_command
+    from ..replication.propagate import encode_command
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
     except ConnectionRefusedError:

@@ -30,33 +30,19 @@ Discipline: buf, seq, last_db, ts: buf_lock. fd, manifest, sizes, synced: write_
 import os
 import threading
 import time
-from types import SimpleNamespace
 
 from ..locks.striped import leaf_lock
 from ..log import log
 from ..process import pin_thread
-from ..threadstate import PerThread
+from ..replication.propagate import EXEC, MULTI, EffectFeed, encode_command
+from ..replication.propagate import select_command as _select
 from .snapshot import fsync_directory
 
 WRITE_INTERVAL = 0.02
 
 
-def encode_command(argv):
-    parts = [b"*%d\r\n" % len(argv)]
-    for arg in argv:
-        parts.append(b"$%d\r\n" % len(arg))
-        parts.append(arg)
-        parts.append(b"\r\n")
-    return b"".join(parts)
 
 
-def _select(dbid):
-    text = b"%d" % dbid
-    return b"*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n" % (len(text), text)
-
-
-MULTI = b"*1\r\n$5\r\nMULTI\r\n"
-EXEC = b"*1\r\n$4\r\nEXEC\r\n"
 
 
 class Manifest:
@@ -129,12 +115,12 @@ class _Switch:
         self.name = None
 
 
-class AofSink:
+class AofSink(EffectFeed):
     def __init__(self, server):
+        super().__init__()
         self.server = server
         self.buf_lock = leaf_lock(61, "aof-buffer")
         self.write_lock = leaf_lock(60, "aof-write")
-        self.tls = PerThread(lambda: SimpleNamespace(fed=0, tx=None, depth=0))
         self._on = False
         self._loading = False
         self.buf = []
@@ -181,18 +167,19 @@ class AofSink:
     def live(self):
         return self._on and not self._loading
 
-    # -- the sink protocol (stripes held) ------------------------------------------------
-    def feed(self, dbid, argv):
-        if not self.on or self.loading:
-            return
-        data = encode_command(argv)
-        tls = self.tls.get()
-        tx = tls.tx
-        if tx is not None:
-            tx.append((dbid, data))
-            return
+    # -- the sink protocol (EffectFeed; stripes held) ----------------------------------
+    def _emit(self, items, tls):
         with self.buf_lock:
-            self._append(dbid, data)
+            wrap = len(items) > 1
+            if wrap:
+                if items[0][0] != self.last_db:
+                    self.buf.append(_select(items[0][0]))
+                    self.last_db = items[0][0]
+                self.buf.append(MULTI)
+            for dbid, data in items:
+                self._append(dbid, data)
+            if wrap:
+                self.buf.append(EXEC)
             self.seq += 1
             tls.fed = self.seq
 
@@ -208,35 +195,6 @@ class AofSink:
             self.last_db = dbid
         buf.append(data)
         self.buf_bytes += len(data)
-
-    def begin(self, client):
-        tls = self.tls.get()
-        depth = tls.depth
-        tls.depth = depth + 1
-        if depth == 0:
-            tls.tx = []
-
-    def end(self, client):
-        tls = self.tls.get()
-        tls.depth -= 1
-        if tls.depth:
-            return
-        items, tls.tx = tls.tx, None
-        if not items or not self.on or self.loading:
-            return
-        with self.buf_lock:
-            wrap = len(items) > 1
-            if wrap:
-                if items[0][0] != self.last_db:
-                    self.buf.append(_select(items[0][0]))
-                    self.last_db = items[0][0]
-                self.buf.append(MULTI)
-            for dbid, data in items:
-                self._append(dbid, data)
-            if wrap:
-                self.buf.append(EXEC)
-            self.seq += 1
-            tls.fed = self.seq
 
     # -- durability (appendfsync always) -----------------------------------------------------
     def must_wait(self):

@@ -19,7 +19,8 @@ import time
 from ..log import log
 from ..types.stream import format_id
 from . import snapshot as snap_mod
-from .aof import AofSink, Manifest, encode_command
+from ..replication.propagate import encode_command
+from .aof import AofSink, Manifest
 from .snapshot import fsync_directory
 from .aof_load import load_manifest
 from .rdb_save import SaveOptions, entry_fields
