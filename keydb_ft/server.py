@@ -102,7 +102,7 @@ class Server:
         return "master"
 
     def role_reply(self):
-        return [b"master", 0, []]
+        return [b"master", self.master.offset, self.master.role_replicas()]
 
     def storage_provider_name(self):
         return "none"

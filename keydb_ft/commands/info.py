@@ -223,9 +223,10 @@ def section_keydb(server):
 
 
 def section_replication(server):
-    return [("role", "master"), ("connected_slaves", 0), ("master_failover_state", "no-failover"),
+    master = server.master
+    return [("role", "master"), *master.info(), ("master_failover_state", "no-failover"),
             ("master_replid", server.run_id[:40]), ("master_replid2", "0" * 40),
-            ("master_repl_offset", 0), ("second_repl_offset", -1),
+            ("master_repl_offset", master.offset), ("second_repl_offset", -1),
             ("repl_backlog_active", 0), ("repl_backlog_size", server.config.repl_backlog_size),
             ("repl_backlog_first_byte_offset", 0), ("repl_backlog_histlen", 0)]
 

@@ -4524,6 +4524,21 @@ DOCS = {
             },
         ],
     },
+    'psync': {
+        b'summary': b'Internal command used for replication',
+        b'since': b'2.8.0',
+        b'group': b'server',
+        b'arguments': [
+            {
+                b'name': b'replicationid',
+                b'type': b'string',
+            },
+            {
+                b'name': b'offset',
+                b'type': b'integer',
+            },
+        ],
+    },
     'pttl': {
         b'summary': b'Get the time to live for a key in milliseconds',
         b'since': b'2.6.0',
@@ -4703,6 +4718,13 @@ DOCS = {
                 b'key_spec_index': 1,
             },
         ],
+    },
+    'replconf': {
+        b'summary': b'An internal command for configuring the replication stream',
+        b'since': b'3.0.0',
+        b'group': b'server',
+        b'complexity': b'O(1)',
+        b'doc_flags': SetReply(['syscmd']),
     },
     'reset': {
         b'summary': b'Reset the connection',
@@ -5810,6 +5832,11 @@ DOCS = {
                 b'type': b'integer',
             },
         ],
+    },
+    'sync': {
+        b'summary': b'Internal command used for replication',
+        b'since': b'1.0.0',
+        b'group': b'server',
     },
     'time': {
         b'summary': b'Return the current server time',

@@ -166,8 +166,10 @@ def cmd_getset(c, argv):
 def cmd_getdel(c, argv):
     old = get_string(c, argv[1])
     if old is not None:
-        c.db.delete(argv[1], c.server.config.lazyfree_lazy_user_del)
+        lazy = c.server.config.lazyfree_lazy_user_del
+        c.db.delete(argv[1], lazy)
         c.db.notify("g", "del", argv[1])
+        c.propagate_as = [[b"UNLINK" if lazy else b"DEL", argv[1]]]     # as Redis does
     return old
 
 

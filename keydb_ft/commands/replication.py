@@ -1,0 +1,67 @@
+"""SYNC / PSYNC / REPLCONF: the master side of replication (keydb_ft/replication/master.py)."""
+
+import time
+
+from .. import errors
+from ..errors import CommandError
+from ..replication.master import Master
+from ..resp.writer import OK
+from . import INSTALLERS
+from .args import to_int
+from .dispatch import NO_REPLY
+from .registry import command
+
+_DOC = dict(group="server")
+_SYNC_FLAGS = "admin noscript no_async_loading no_multi no_lock"
+
+
+@command("sync", 1, _SYNC_FLAGS, **_DOC)
+def cmd_sync(c, argv):
+    return _sync(c, psync=False)
+
+
+@command("psync", -3, _SYNC_FLAGS, **_DOC)
+def cmd_psync(c, argv):
+    return _sync(c, psync=True)
+
+
+def _sync(c, psync):
+    """A full resynchronization (a partial one is never offered); a client that is
+    already a replica is ignored, as Redis ignores it."""
+    if c.replica is None:
+        c.server.master.full_sync(c, psync)
+    return NO_REPLY
+
+
+@command("replconf", -1, "admin noscript loading stale allow_busy", **_DOC)
+def cmd_replconf(c, argv):
+    """What a replica tells its master: listening-port (INFO's slaveN port), ip-address,
+    capabilities (none needed: the RDB always comes with its length), and ACK <offset>,
+    which gets no reply."""
+    if len(argv) % 2 == 0:
+        raise CommandError(errors.SYNTAX)
+    for i in range(1, len(argv), 2):
+        option = argv[i].lower()
+        if option == b"listening-port":
+            c.replica_port = to_int(argv[i + 1])     # kept in the client's __dict__
+        elif option == b"ack":
+            stream = c.replica
+            if stream is not None:
+                stream.acked = to_int(argv[i + 1])
+                stream.ack_time = time.time()
+            return NO_REPLY
+        elif option == b"getack":
+            return NO_REPLY             # a master's request to its replica: nothing to do
+        elif option not in (b"ip-address", b"capa", b"rdb-only", b"rdb-filter-only"):
+            raise CommandError("ERR Unrecognized REPLCONF option: "
+                               + argv[i].decode("utf-8", "replace"))
+    return OK
+
+
+def _install(server):
+    master = server.master = Master(server)
+    server.extensions.append(master)
+    server.close_hooks.append(master.client_closed)
+
+
+INSTALLERS.append(_install)

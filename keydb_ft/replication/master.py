@@ -1,0 +1,259 @@
+"""The master side of replication: a client that sends SYNC or PSYNC becomes a replica.
+
+It gets a full resynchronization, as redis-server gives one: PSYNC is answered
+`+FULLRESYNC <replid> <offset>` at once (a partial resync is never offered), then
+`$<length>` and an RDB of the dataset, then, as a stream of RESP commands, every effect
+written since that RDB's epoch -- what the AOF gets, without its timestamps -- and a
+PING every repl-ping-replica-period seconds. Its replies to anything else are not sent;
+REPLCONF ACK reports its offset.
+
+The stream is a propagation sink (ReplicaStream, replication/propagate.py) that goes
+live inside the snapshot's epoch, with every stripe held, so each write is either in
+the RDB or in the stream, never in neither nor in both. Until the RDB has gone out,
+effects wait in the stream's buffer; afterwards each batch is posted to the replica's
+own loop, which alone writes to its socket. A replica whose unsent stream passes
+client-output-buffer-limit's hard replica limit is disconnected, as Redis does; a
+replica reconnects and syncs again.
+"""
+
+import os
+import time
+
+from ..config import parse_memory
+from ..locks.striped import leaf_lock
+from ..log import log
+from ..persistence import snapshot as snap_mod
+from ..persistence.rdb_save import SaveOptions
+from .propagate import EXEC, MULTI, EffectFeed, encode_command, select_command
+
+PING = encode_command([b"PING"])
+_DEFAULT_HARD_LIMIT = 256 << 20        # client-output-buffer-limit replica 256mb 64mb 60
+
+
+class ReplicaStream(EffectFeed):
+    """One replica's stream. Loop-owned by the replica's loop except `chunks`, `last_db`,
+    `online` and `posted`, which the feeding loops share under `lock` (a leaf)."""
+
+    def __init__(self, master, client):
+        super().__init__()
+        self.master = master
+        self.client = client
+        self.lock = leaf_lock(62, "replica-stream")
+        self.chunks = []              # encoded effects not yet given to the client
+        self.last_db = -1             # a new stream starts with SELECT, as Redis's does
+        self.online = False           # the RDB is out: batches go straight to the loop
+        self.posted = False           # a delivery is in the replica loop's mailbox
+        self.closed = False
+        self.state = "wait_bgsave"    # INFO's slaveN state
+        self.start_offset = master.offset
+        self.sent = 0                 # stream bytes handed to the client
+        self.acked = 0                # the offset the replica last reported
+        self.ack_time = time.time()
+        self.listening_port = 0
+
+    # -- the sink protocol (stripes held) -----------------------------------------------
+    def live(self):
+        return not self.closed
+
+    def _emit(self, items, tls):
+        with self.lock:
+            out = self.chunks
+            wrap = len(items) > 1
+            if wrap:
+                if items[0][0] != self.last_db:
+                    out.append(select_command(items[0][0]))
+                    self.last_db = items[0][0]
+                out.append(MULTI)
+            for dbid, data in items:
+                if dbid != self.last_db:
+                    out.append(select_command(dbid))
+                    self.last_db = dbid
+                out.append(data)
+            if wrap:
+                out.append(EXEC)
+            post = self.online and not self.posted
+            if post:
+                self.posted = True
+        if post:
+            self.client.loop.post(self.deliver)
+
+    def ping(self):
+        """The master's keepalive (cron thread): a PING in the stream, as Redis sends."""
+        with self.lock:
+            if not self.online:
+                return
+            self.chunks.append(PING)
+            post = not self.posted
+            self.posted = True
+        if post:
+            self.client.loop.post(self.deliver)
+
+    # -- the replica's loop ----------------------------------------------------------------
+    def deliver(self):
+        with self.lock:
+            chunks, self.chunks = self.chunks, []
+            self.posted = False
+        client = self.client
+        if client.closed:
+            return
+        if chunks:
+            data = b"".join(chunks)
+            self.sent += len(data)
+            self.master.advance(self.start_offset + self.sent)
+            client.write_raw(data)
+        client.flush()
+        if client.output_size() > self.master.hard_limit():
+            log.warning(f"Client {client.info_line()} scheduled to be closed ASAP for "
+                        "overcoming of output buffer limits.")
+            client.close()
+
+    def send_rdb(self, payload):
+        """The RDB is ready: send it, then what the stream gathered meanwhile."""
+        client = self.client
+        if client.closed:
+            return
+        client.write_raw(b"$%d\r\n" % len(payload))
+        client.write_raw(payload)
+        with self.lock:
+            self.online = True
+            self.state = "online"
+        self.deliver()                  # the RDB and what gathered meanwhile
+        log.notice(f"Synchronization with replica {client.addr} succeeded")
+
+
+class Master:
+    """The replicas of this server and the stream offset (INFO replication, ROLE)."""
+
+    def __init__(self, server):
+        self.server = server
+        self.replicas = []            # ReplicaStreams; replaced whole under sinks_lock
+        self.sinks_lock = leaf_lock(13, "replication-sinks")
+        self.offset = 0               # master_repl_offset: the furthest stream byte sent
+        self.last_ping = time.monotonic()
+
+    def advance(self, offset):
+        if offset > self.offset:
+            self.offset = offset
+
+    def hard_limit(self):
+        """client-output-buffer-limit's hard limit for replicas (0: none)."""
+        words = self.server.config.client_output_buffer_limit.split()
+        for i in range(0, len(words) - 3, 4):
+            if words[i].lower() in ("replica", "slave"):
+                return parse_memory(words[i + 1]) or float("inf")
+        return _DEFAULT_HARD_LIMIT
+
+    # -- SYNC / PSYNC (on the replica's loop) --------------------------------------------
+    def full_sync(self, client, psync):
+        stream = client.replica = ReplicaStream(self, client)
+        stream.listening_port = getattr(client, "replica_port", 0)
+        client.flags_extra += "S"
+        client.reply_mode = "off"     # a replica gets the stream, not replies
+        client.mute = True
+        client.replain()
+        if psync:
+            client.write_raw(b"+FULLRESYNC %s %d\r\n" % (self.server.run_id[:40].encode(),
+                                                         stream.start_offset))
+            client.flush()
+        log.notice(f"Replica {client.addr} asks for synchronization")
+        self._start_snapshot(stream)
+
+    def _start_snapshot(self, stream):
+        """Snapshot for stream now, or retry shortly while another snapshot (BGSAVE,
+        AOF rewrite, another replica's) runs."""
+        client = stream.client
+        if client.closed:
+            return
+        rdb = self.server.rdb
+        if not rdb.reserve("replication"):
+            client.loop.call_later(0.05, self._start_snapshot, stream)
+            return
+
+        def at_epoch(_snap):           # every stripe held: the stream starts here
+            with self.sinks_lock:
+                self.replicas = self.replicas + [stream]
+                ks = self.server.keyspace
+                ks.sinks = ks.sinks + (stream,)
+                ks.sinks_changed()
+            stream.state = "send_bulk"
+
+        try:
+            snap = snap_mod.begin(self.server, at_epoch)
+        except BaseException:
+            rdb.release()
+            raise
+        rdb.snapshot = snap
+        log.notice("Starting BGSAVE for SYNC with target: replicas sockets (snapshot thread)")
+        snap_mod.run_in_thread("replica-sync", self._write_rdb, stream, snap)
+
+    def _write_rdb(self, stream, snap):
+        server = self.server
+        cfg = server.config
+        path = os.path.join(cfg.dir, f"temp-replica-{os.getpid()}-{stream.client.id}.rdb")
+        payload = None
+        try:
+            sink = snap_mod.FileSink(path, cfg.rdbchecksum, incremental_fsync=False)
+            try:
+                ok = snap_mod.write_rdb(snap, sink, SaveOptions(cfg), server.rdb.aux(),
+                                        server.rdb_functions)
+            finally:
+                sink.close(sync=False)
+            if ok:
+                with open(path, "rb") as fh:
+                    payload = fh.read()
+        except Exception as exc:
+            log.warning(f"Snapshot for replica {stream.client.addr} failed: {exc}")
+        finally:
+            snap_mod.finish(server, snap)
+            server.rdb.release()
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        loop = stream.client.loop
+        if payload is None:               # aborted (FLUSHALL) or failed: it syncs again
+            loop.post(stream.client.close)
+        else:
+            loop.post(stream.send_rdb, payload)
+
+    # -- leaving ---------------------------------------------------------------------------
+    def client_closed(self, client):
+        stream = client.replica
+        if stream is None:
+            return
+        stream.closed = True
+        with self.sinks_lock:
+            self.replicas = [s for s in self.replicas if s is not stream]
+            ks = self.server.keyspace
+            ks.sinks = tuple(s for s in ks.sinks if s is not stream)
+            ks.sinks_changed()
+        log.notice(f"Connection with replica {client.addr} lost.")
+
+    # -- the server's extension hooks, INFO, ROLE ----------------------------------------
+    def start(self, server):
+        pass
+
+    def stop(self, server, save=None):
+        return True
+
+    def cron(self, server):
+        now = time.monotonic()
+        if now - self.last_ping >= server.config.repl_ping_replica_period:
+            self.last_ping = now
+            for stream in self.replicas:
+                stream.ping()
+
+    def info(self):
+        online = [s for s in self.replicas if s.state == "online"]
+        fields = [("connected_slaves", len(online))]
+        now = time.time()
+        for n, s in enumerate(online):
+            ip = s.client.addr.rsplit(":", 1)[0].strip("[]")
+            fields.append((f"slave{n}", f"ip={ip},port={s.listening_port},state={s.state},"
+                                        f"offset={s.acked},lag={int(now - s.ack_time)}"))
+        return fields
+
+    def role_replicas(self):
+        return [[s.client.addr.rsplit(":", 1)[0].strip("[]").encode(),
+                 b"%d" % s.listening_port, b"%d" % s.acked]
+                for s in self.replicas if s.state == "online"]

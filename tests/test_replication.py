@@ -1,0 +1,225 @@
+"""The master side of replication (keydb_ft/replication/master.py): SYNC / PSYNC give an
+RDB and then the stream of effects redis-server would send, and a real redis-server 7.0
+replica follows keydb-ft to the same dataset (DEBUG DIGEST) under concurrent writes."""
+
+import re
+import socket
+import threading
+import time
+
+import pytest
+
+from conftest import RealRedis, ServerProcess, raw_reply, same
+from test_persistence import check_rdb, wait_until
+
+# Commands whose effects both servers propagate the same way (SPOP's member is random,
+# and redis-server 7.0 leaves an SADD out of its stream when an SPOP follows).
+SEQUENCE = [
+    ("SET", "a", "1"), ("INCR", "a"), ("INCRBY", "a", "5"), ("DECR", "a"), ("APPEND", "a", "x"),
+    ("SET", "b", "v", "EX", "100"), ("EXPIRE", "b", "50"), ("DEL", "a", "nokey"),
+    ("LPUSH", "l", "1", "2"), ("RPOP", "l"), ("LMOVE", "l", "l2", "LEFT", "RIGHT"),
+    ("HSET", "h", "f", "v"), ("HINCRBYFLOAT", "h", "n", "1.5"), ("INCRBYFLOAT", "f", "1.5"),
+    ("SELECT", "3"), ("SET", "c", "1"), ("GETDEL", "c"), ("GETDEL", "missing"),
+    ("SET", "e", "v", "PX", "100000"), ("MSET", "m1", "1", "m2", "2"),
+    ("SETEX", "se", "100", "v"), ("GETEX", "m1", "EX", "100"), ("GETEX", "m2", "PERSIST"),
+    ("ZADD", "z", "1", "a", "2", "b"), ("ZPOPMIN", "z"), ("XADD", "st", "1-1", "f", "v"),
+    ("SELECT", "0"), ("SET", "back", "1"), ("FLUSHDB",), ("SET", "after", "flush"),
+]
+TRANSACTION = [("SET", "t1", "1"), ("INCR", "t1"), ("SET", "t2", "x")]
+
+
+def _attach(port, command=b"SYNC\r\n"):
+    """Redis's test harness way in: the RDB's length line and payload, then the stream.
+    Returns (socket, RDB payload, stream bytes read past it, the +FULLRESYNC line);
+    +OK lines (replies to REPLCONF sent first) are passed over."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(command)
+    buf, first = b"", None
+    while True:
+        while b"\r\n" not in buf:
+            buf += sock.recv(65536)
+        line, buf = buf.split(b"\r\n", 1)
+        if line.startswith(b"+FULLRESYNC"):
+            first = line
+            continue
+        if line == b"+OK":
+            continue
+        if line:                                  # newlines are keepalives
+            break
+    assert line.startswith(b"$"), line
+    size = int(line[1:])
+    while len(buf) < size:
+        buf += sock.recv(65536)
+    return sock, buf[:size], buf[size:], first
+
+
+def _commands(data):
+    """The RESP commands in data, with millisecond times (PXAT, PEXPIREAT) as '<ms>'."""
+    out, pos = [], 0
+    while pos < len(data):
+        assert data[pos:pos + 1] == b"*", data[pos:]
+        end = data.index(b"\r\n", pos)
+        argc, pos = int(data[pos + 1:end]), end + 2
+        argv = []
+        for _ in range(argc):
+            end = data.index(b"\r\n", pos)
+            size = int(data[pos + 1:end])
+            arg = data[end + 2:end + 2 + size]
+            argv.append(b"<ms>" if re.fullmatch(rb"1[0-9]{12}", arg) else arg)
+            pos = end + 4 + size
+        out.append(argv)
+    return out
+
+
+def _read_stream(sock, left, until):
+    """Stream bytes until the command `until` (a list of bytes) has come."""
+    data = left
+    sock.settimeout(10)
+    while until not in _commands(data[:_whole(data)]):
+        data += sock.recv(65536)
+    return data[:_whole(data)]
+
+
+def _whole(data):
+    """How much of data is whole commands."""
+    pos = good = 0
+    try:
+        while pos < len(data):
+            end = data.index(b"\r\n", pos)
+            argc, pos = int(data[pos + 1:end]), end + 2
+            for _ in range(argc):
+                end = data.index(b"\r\n", pos)
+                pos = end + 4 + int(data[pos + 1:end])
+            if pos > len(data):
+                break
+            good = pos
+    except ValueError:
+        pass
+    return good
+
+
+def test_sync_stream_matches_redis(server, real_redis, tmp_path):
+    """After SYNC: a valid RDB, then the same commands, in the same order, as
+    redis-server 7.0 streams for the same writes (transactions wrapped in MULTI / EXEC,
+    SELECT where the database changes, relative times made absolute)."""
+    streams = []
+    for srv in (server, real_redis):
+        c = srv.client()
+        c.flushall()
+        c.set("before", "in the RDB")
+        c.config_set("repl-ping-replica-period", 3600)
+        sock, rdb, left, _ = _attach(srv.port)
+        try:
+            for cmd in SEQUENCE:
+                raw_reply(c, *cmd)
+            pipe = c.pipeline(transaction=True)
+            for cmd in TRANSACTION:
+                pipe.execute_command(*cmd)
+            pipe.execute()
+            c.set("last", "1")
+            streams.append(_commands(_read_stream(sock, left, [b"SET", b"last", b"1"])))
+        finally:
+            sock.close()
+            c.config_set("repl-ping-replica-period", 10)
+        path = tmp_path / f"{srv.port}.rdb"
+        path.write_bytes(rdb)
+        check_rdb(str(path))
+        assert b"before" in rdb
+    ours, theirs = streams
+    assert ours == theirs
+    assert [b"GETDEL", b"c"] not in ours and [b"DEL", b"c"] in ours
+    assert [b"MULTI"] in ours and [b"SELECT", b"3"] in ours
+
+
+def test_psync_replconf_and_introspection(server, real_redis):
+    """PSYNC is a full resync with this server's replid; the replica shows in INFO,
+    ROLE and CLIENT LIST once its RDB is out; REPLCONF as Redis answers it."""
+    c = server.client()
+    for args in [("REPLCONF", "listening-port"), ("REPLCONF", "nosuch", "1"),
+                 ("REPLCONF", "capa", "eof", "capa", "psync2"),
+                 ("REPLCONF", "listening-port", "x")]:
+        ours, theirs = same(c, real_redis.client(), *args)
+        assert ours == theirs, args
+    sock, rdb, left, first = _attach(server.port,
+                                     b"REPLCONF listening-port 6399\r\nPSYNC ? -1\r\n")
+    try:
+        replid = c.info("replication")["master_replid"]
+        assert first is not None and first.split()[1].decode() == replid
+        assert rdb.startswith(b"REDIS0010")
+        wait_until(lambda: c.info("replication")["connected_slaves"] == 1)
+        info = c.info("replication")
+        assert info["slave0"]["port"] == 6399 and info["slave0"]["state"] == "online"
+        role = c.execute_command("ROLE")
+        assert role[0] == b"master" and role[2][0][1] == b"6399"
+        assert [x for x in c.client_list() if "S" in x["flags"]]
+        assert c.client_list(_type="replica")
+        sock.sendall(b"REPLCONF ACK 5\r\n")
+        c.set("k", "v")
+        wait_until(lambda: c.info("replication")["slave0"]["offset"] == 5)
+        data = _read_stream(sock, left, [b"SET", b"k", b"v"])
+        assert data.startswith(b"*")                           # no reply to the ACK
+    finally:
+        sock.close()
+    wait_until(lambda: c.info("replication")["connected_slaves"] == 0)
+    assert c.set("still", "writable") and c.get("still") == b"writable"
+
+
+def _digest(client):
+    return client.execute_command("DEBUG", "DIGEST")
+
+
+def test_redis_server_replica_follows(tmp_path):
+    """redis-server 7.0 started with --replicaof this server loads the RDB, applies the
+    stream and reaches the same digest, with writes from several threads before, during
+    and after its sync."""
+    (tmp_path / "m").mkdir()
+    (tmp_path / "r").mkdir()
+    master = ServerProcess(tmp_path / "m", threads=2)
+    replica = None
+    stop = threading.Event()
+    try:
+        m = master.client()
+        m.execute_command("DEBUG", "POPULATE", "20000", "pre")
+        m.hset("h", mapping={f"f{i}": i for i in range(300)})
+        m.zadd("z", {f"m{i}": i for i in range(200)})
+        m.xadd("st", {"a": "1"})
+        m.set("ttl", "v", px=10 ** 8)
+        errors = []
+
+        def writer(n):
+            c = master.client()
+            i = 0
+            try:
+                while not stop.is_set() and i < 20000:
+                    c.incr(f"counter:{n}")
+                    c.rpush(f"list:{n}", i)
+                    if i % 10 == 0:
+                        c.delete(f"gone:{n}")
+                        c.set(f"gone:{n}", i)
+                    i += 1
+            except Exception as exc:      # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        replica = RealRedis(tmp_path / "r", args=["--replicaof", "127.0.0.1", str(master.port)])
+        r = replica.client()
+        wait_until(lambda: r.info("replication").get("master_link_status") == "up", timeout=60)
+        time.sleep(0.5)
+        stop.set()
+        for t in threads:
+            t.join()
+        assert not errors
+        m.set("final", "write")
+        wait_until(lambda: r.get("final") == b"write", timeout=30)
+        assert _digest(r) == _digest(m) != b"0" * 40
+        assert r.dbsize() == m.dbsize() > 20000
+        assert r.get("counter:0") == m.get("counter:0")
+        assert m.info("replication")["connected_slaves"] == 1
+    finally:
+        stop.set()
+        if replica is not None:
+            replica.stop()
+        master.stop()
+    assert "Unexpected error" not in master.log_text()
