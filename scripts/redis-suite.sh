@@ -68,7 +68,7 @@ cd "$src"
 for unit in "${units[@]}"; do
   log="$CACHE/logs/$(echo "$unit" | tr / _).log"
   timeout 600 ./runtest --host 127.0.0.1 --port "$port" --single "$unit" --clients 1 \
-    --tags "-needs:repl -needs:config-maxmemory" > "$log" 2>&1 || true
+    --tags "${KEYDB_FT_SUITE_TAGS:--needs:repl -needs:config-maxmemory}" > "$log" 2>&1 || true
   ok=$(grep -ac '\[.\[0;32;49mok' "$log" || true)
   err=$(grep -ac '\[.\[0;31;49merr' "$log" || true)
   exc=$(grep -a -A1 -m1 'exception' "$log" | tail -1 | cut -c1-110 || true)

@@ -102,6 +102,10 @@ def test_sync_stream_matches_redis(server, real_redis, tmp_path):
     """After SYNC: a valid RDB, then the same commands, in the same order, as
     redis-server 7.0 streams for the same writes (transactions wrapped in MULTI / EXEC,
     SELECT where the database changes, relative times made absolute)."""
+    rc = real_redis.client()
+    payload = rc.dump(rc.set("p", "v") and "p")
+    restores = [("RESTORE", "r1", "100000", payload), ("RESTORE", "r2", "0", payload),
+                ("restore", "r3", str(int(time.time() * 1000) + 10 ** 6), payload, "absttl")]
     streams = []
     for srv in (server, real_redis):
         c = srv.client()
@@ -110,7 +114,7 @@ def test_sync_stream_matches_redis(server, real_redis, tmp_path):
         c.config_set("repl-ping-replica-period", 3600)
         sock, rdb, left, _ = _attach(srv.port)
         try:
-            for cmd in SEQUENCE:
+            for cmd in SEQUENCE + restores:
                 raw_reply(c, *cmd)
             pipe = c.pipeline(transaction=True)
             for cmd in TRANSACTION:
@@ -129,6 +133,8 @@ def test_sync_stream_matches_redis(server, real_redis, tmp_path):
     assert ours == theirs
     assert [b"GETDEL", b"c"] not in ours and [b"DEL", b"c"] in ours
     assert [b"MULTI"] in ours and [b"SELECT", b"3"] in ours
+    assert [b"restore", b"r3", b"<ms>", payload, b"absttl"] in ours      # as sent
+    assert [b"RESTORE", b"r1", b"<ms>", payload, b"ABSTTL"] in ours
 
 
 def test_psync_replconf_and_introspection(server, real_redis):

@@ -158,13 +158,10 @@ def cmd_restore(c, argv):
         index_key(db, key)
     db.notify("g", "restore", key)
     c.dirty_as = 1
-    effect = [b"RESTORE", key, b"%d" % ttl, argv[3], b"ABSTTL"]
-    if replace:
-        effect.append(b"REPLACE")
-    if idle is not None:
-        effect += [b"IDLETIME", b"%d" % idle]
-    if freq is not None:
-        effect += [b"FREQ", b"%d" % freq]
+    effect = list(argv)               # as sent, a relative TTL made absolute, as Redis does
+    if ttl and not absttl:
+        effect[2] = b"%d" % ttl
+        effect.append(b"ABSTTL")
     c.propagate_as = [effect]
     return OK
 
