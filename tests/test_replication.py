@@ -1,6 +1,7 @@
 """The master side of replication (keydb_ft/replication/master.py): SYNC / PSYNC give an
-RDB and then the stream of effects redis-server would send, and a real redis-server 7.0
-replica follows keydb-ft to the same dataset (DEBUG DIGEST) under concurrent writes."""
+RDB and then the stream of effects redis-server would send, a real redis-server 7.0
+replica follows keydb-ft to the same dataset (DEBUG DIGEST) under concurrent writes,
+and WAIT counts its acknowledgements."""
 
 import re
 import socket
@@ -223,6 +224,17 @@ def test_redis_server_replica_follows(tmp_path):
         assert r.dbsize() == m.dbsize() > 20000
         assert r.get("counter:0") == m.get("counter:0")
         assert m.info("replication")["connected_slaves"] == 1
+        # WAIT counts the replica once it acknowledged what was streamed before it
+        m.set("durable", "1")
+        assert m.wait(1, 10000) == 1
+        started = time.monotonic()
+        assert m.wait(2, 300) == 1                 # too few: the timeout, then the count
+        assert time.monotonic() - started >= 0.25
+        pipe = m.pipeline(transaction=True)
+        pipe.set("in-multi", "1")
+        pipe.execute_command("WAIT", "2", "0")     # inside EXEC: at once
+        assert pipe.execute()[1] in (0, 1)
+        wait_until(lambda: r.get("in-multi") == b"1")
     finally:
         stop.set()
         if replica is not None:

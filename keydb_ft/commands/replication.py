@@ -49,6 +49,7 @@ def cmd_replconf(c, argv):
             if stream is not None:
                 stream.acked = to_int(argv[i + 1])
                 stream.ack_time = time.time()
+                c.server.master.acked(stream)
             return NO_REPLY
         elif option == b"getack":
             return NO_REPLY             # a master's request to its replica: nothing to do

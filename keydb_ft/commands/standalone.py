@@ -8,7 +8,6 @@ they get Redis's replies instead of an unknown command."""
 from .. import errors
 from ..errors import CommandError
 from .args import to_int
-from ..db.blocking import block
 from .persistence import cmd_restore
 from .registry import command, help_reply, ks
 
@@ -82,14 +81,11 @@ def cmd_restore_asking(c, argv):
 @command("wait", 3, "noscript", acl="connection",
          tips=("request_policy:all_shards", "response_policy:agg_min"), group="generic")
 def cmd_wait(c, argv):
-    """WAIT numreplicas timeout: how many replicas acknowledged the client's writes -- 0,
-    with none attached. Asking for at least one waits out the timeout first (forever
-    for 0), as Redis does when too few replicas acknowledge."""
+    """WAIT numreplicas timeout: how many replicas acknowledged the client's writes
+    (replication/master.py); with too few it waits out the timeout (forever for 0)."""
     wanted = to_int(argv[1])
     timeout = parse_timeout_ms(argv[2])
-    if wanted <= 0 or c.in_exec:
-        return 0
-    return block(c, (), timeout, lambda c, key: None, timeout_reply=0)
+    return c.server.master.wait(c, wanted, timeout)
 
 
 def parse_timeout_ms(raw):

@@ -196,6 +196,15 @@ def unblock(target, error, held=False):
     return True
 
 
+def end_wait(w, reply):
+    """End a keyless wait (WAIT) with reply, on its client's loop; False when it had
+    already ended (timed out, CLIENT UNBLOCK, closed)."""
+    if not _claim(w):
+        return False
+    _finish(w, reply)
+    return True
+
+
 def _unblocked_by_error(w):
     _ended(w, 0)
     _finish(w, Error("UNBLOCKED client unblocked via CLIENT UNBLOCK"))

@@ -20,6 +20,7 @@ import os
 import time
 
 from ..config import parse_memory
+from ..db.blocking import block, can_block, end_wait
 from ..locks.striped import leaf_lock
 from ..log import log
 from ..persistence import snapshot as snap_mod
@@ -27,6 +28,7 @@ from ..persistence.rdb_save import SaveOptions
 from .propagate import EXEC, MULTI, EffectFeed, encode_command, select_command
 
 PING = encode_command([b"PING"])
+GETACK = encode_command([b"REPLCONF", b"GETACK", b"*"])
 _DEFAULT_HARD_LIMIT = 256 << 20        # client-output-buffer-limit replica 256mb 64mb 60
 
 
@@ -79,14 +81,26 @@ class ReplicaStream(EffectFeed):
 
     def ping(self):
         """The master's keepalive (cron thread): a PING in the stream, as Redis sends."""
+        self._control(PING)
+
+    def request_ack(self):
+        """REPLCONF GETACK * in the stream: the replica answers with its offset (WAIT)."""
+        self._control(GETACK)
+
+    def _control(self, data):
         with self.lock:
             if not self.online:
                 return
-            self.chunks.append(PING)
+            self.chunks.append(data)
             post = not self.posted
             self.posted = True
         if post:
             self.client.loop.post(self.deliver)
+
+    def offset_now(self):
+        """The offset a replica reaches once it has applied everything streamed so far."""
+        with self.lock:
+            return self.start_offset + self.sent + sum(map(len, self.chunks))
 
     # -- the replica's loop ----------------------------------------------------------------
     def deliver(self):
@@ -121,6 +135,18 @@ class ReplicaStream(EffectFeed):
         log.notice(f"Synchronization with replica {client.addr} succeeded")
 
 
+class _Wait:
+    __slots__ = ("waiter", "targets", "wanted")
+
+    def __init__(self, waiter, targets, wanted):
+        self.waiter, self.targets, self.wanted = waiter, targets, wanted
+
+
+def _acked(targets):
+    return sum(1 for stream, offset in targets
+               if stream.state == "online" and not stream.closed and stream.acked >= offset)
+
+
 class Master:
     """The replicas of this server and the stream offset (INFO replication, ROLE)."""
 
@@ -130,6 +156,7 @@ class Master:
         self.sinks_lock = leaf_lock(13, "replication-sinks")
         self.offset = 0               # master_repl_offset: the furthest stream byte sent
         self.last_ping = time.monotonic()
+        self.waits = []               # WAITs blocked for acknowledgements; under sinks_lock
 
     def advance(self, offset):
         if offset > self.offset:
@@ -215,6 +242,39 @@ class Master:
             loop.post(stream.client.close)
         else:
             loop.post(stream.send_rdb, payload)
+
+    # -- WAIT (on the waiting client's loop) ------------------------------------------------
+    def wait(self, client, wanted, timeout_ms):
+        """WAIT numreplicas timeout: the number of online replicas that have acknowledged
+        everything streamed before it (stricter than Redis, which counts from the
+        client's own last write). At once when enough have, or inside EXEC; else the
+        client blocks until they do or the timeout passes, and every replica is asked
+        for an acknowledgement."""
+        targets = [(s, s.offset_now()) for s in self.replicas if s.state == "online"]
+        done = _acked(targets)
+        if done >= wanted or not can_block(client):
+            return done
+        reply = block(client, (), 0, lambda c, key: None, timeout_reply=done)  # CLIENT UNBLOCK
+        entry = _Wait(client.blocked, targets, wanted)
+        with self.sinks_lock:
+            self.waits = self.waits + [entry]
+        if timeout_ms:
+            client.loop.call_later(timeout_ms / 1000.0, self._check_wait, entry, True)
+        for stream, _ in targets:
+            stream.request_ack()
+        return reply
+
+    def acked(self, stream):
+        """A replica reported its offset (its loop): recheck the WAITs, each on its loop."""
+        for entry in self.waits:
+            entry.waiter.client.loop.post(self._check_wait, entry, False)
+
+    def _check_wait(self, entry, timed_out):
+        done = _acked(entry.targets)
+        if done >= entry.wanted or timed_out or not entry.waiter.active:
+            with self.sinks_lock:
+                self.waits = [e for e in self.waits if e is not entry]
+            end_wait(entry.waiter, done)
 
     # -- leaving ---------------------------------------------------------------------------
     def client_closed(self, client):
