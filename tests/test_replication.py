@@ -241,3 +241,28 @@ def test_redis_server_replica_follows(tmp_path):
             replica.stop()
         master.stop()
     assert "Unexpected error" not in master.log_text()
+
+
+def test_replica_that_stops_reading_is_dropped_at_its_limit(tmp_path):
+    """A replica whose unsent stream passes client-output-buffer-limit's hard replica
+    limit is disconnected, as Redis does; the RDB itself does not count, and the
+    server goes on serving."""
+    srv = ServerProcess(tmp_path, threads=2,
+                        args=["--client-output-buffer-limit", "replica 1mb 0 0"])
+    try:
+        c = srv.client()
+        c.execute_command("DEBUG", "POPULATE", "50000", "k", "100")   # an RDB over 1mb
+        sock, rdb, _, _ = _attach(srv.port)
+        assert len(rdb) > 1 << 20
+        wait_until(lambda: c.info("replication")["connected_slaves"] == 1)
+        value = b"x" * 100000
+        for i in range(400):                                           # 40mb unread
+            c.set(f"big:{i % 10}", value)
+            if c.info("replication")["connected_slaves"] == 0:
+                break
+        wait_until(lambda: c.info("replication")["connected_slaves"] == 0)
+        assert "overcoming of output buffer limits" in srv.log_text()
+        assert c.set("after", "1") and c.dbsize() == 50011
+        sock.close()
+    finally:
+        srv.stop()

@@ -50,6 +50,7 @@ class ReplicaStream(EffectFeed):
         self.start_offset = master.offset
         self.sent = 0                 # stream bytes handed to the client
         self.acked = 0                # the offset the replica last reported
+        self.rdb_size = 0             # the RDB's bytes do not count against the limit
         self.ack_time = time.time()
         self.listening_port = 0
 
@@ -116,7 +117,7 @@ class ReplicaStream(EffectFeed):
             self.master.advance(self.start_offset + self.sent)
             client.write_raw(data)
         client.flush()
-        if client.output_size() > self.master.hard_limit():
+        if client.output_size() > self.master.hard_limit() + self.rdb_size:
             log.warning(f"Client {client.info_line()} scheduled to be closed ASAP for "
                         "overcoming of output buffer limits.")
             client.close()
@@ -128,6 +129,7 @@ class ReplicaStream(EffectFeed):
             return
         client.write_raw(b"$%d\r\n" % len(payload))
         client.write_raw(payload)
+        self.rdb_size = len(payload)
         with self.lock:
             self.online = True
             self.state = "online"
