@@ -48,6 +48,7 @@ class Server:
         self.monitors = []
         self.slowlog = SlowLog(config)
         self.gate_checks = None
+        self.link = None               # ReplicaLink while this server is a replica
         self.loops = []
         self.listeners = []
         self.cron_stats = LoopStats()
@@ -102,6 +103,9 @@ class Server:
         return "master"
 
     def role_reply(self):
+        link = self.link
+        if link is not None:
+            return [b"slave", link.host.encode(), link.port, link.state.encode(), link.offset()]
         return [b"master", self.master.offset, self.master.role_replicas()]
 
     def storage_provider_name(self):
@@ -222,19 +226,21 @@ class Server:
         host = addr[0] if isinstance(addr, tuple) else ""
         return not (host.startswith("127.") or host in ("::1", "") or host.startswith("::ffff:127."))
 
-    def adopt(self, loop, sock, addr):
-        """On loop's thread: a Client for an accepted socket. The socket object is made
-        again here so that the loop thread owns everything it touches per request."""
+    def adopt(self, loop, sock, addr, cls=Client):
+        """On loop's thread: a Client (or cls) for an accepted socket. The socket object
+        is made again here so that the loop thread owns everything it touches per
+        request."""
         if loop is not self.loops[0]:
             sock = socket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
             sock.setblocking(False)
         with self.client_lock:
             self._next_id += 1
             client_id = self._next_id
-        client = Client(self, loop, sock, addr, client_id)
+        client = cls(self, loop, sock, addr, client_id)
         with self.client_lock:
             self.clients[client_id] = client
         loop.add_client(client)
+        return client
 
     def client_closed(self, client):
         with self.client_lock:
@@ -394,6 +400,8 @@ def _resume_paused(client):
 
 def _check_idle(client, timeout):
     if client.closed or client.blocked is not None or client.replica is not None:
+        return
+    if "M" in client.flags_extra:                # the master's link
         return
     if client.channels or client.patterns or client.monitor:
         return

@@ -266,3 +266,103 @@ def test_replica_that_stops_reading_is_dropped_at_its_limit(tmp_path):
         sock.close()
     finally:
         srv.stop()
+
+
+def _writers(srv, stop, errors, count=4):
+    def write(n):
+        c = srv.client()
+        i = 0
+        try:
+            while not stop.is_set() and i < 20000:
+                c.incr(f"counter:{n}")
+                c.rpush(f"list:{n}", i)
+                c.hset(f"hash:{n}", f"f{i % 50}", i)
+                i += 1
+        except Exception as exc:          # reported by the test
+            errors.append(exc)
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def test_follows_a_redis_server_master(tmp_path):
+    """keydb-ft as a replica of redis-server 7.0: the full resync under concurrent
+    writes ends at the master's digest; writes to the replica get READONLY; WAIT on
+    the master counts keydb-ft's ACKs; REPLICAOF NO ONE keeps the data and writes."""
+    (tmp_path / "m").mkdir()
+    (tmp_path / "r").mkdir()
+    master = RealRedis(tmp_path / "m")
+    replica = None
+    stop, errors = threading.Event(), []
+    try:
+        m = master.client()
+        m.execute_command("DEBUG", "POPULATE", "20000", "pre")
+        m.zadd("z", {f"m{i}": i for i in range(300)})
+        m.xadd("st", {"a": "1"})
+        m.set("ttl", "v", px=10 ** 8)
+        threads = _writers(master, stop, errors)
+        replica = ServerProcess(tmp_path / "r", threads=2,
+                                args=["--replicaof", "127.0.0.1", str(master.port)])
+        r = replica.client()
+        wait_until(lambda: r.info("replication")["master_link_status"] == "up", timeout=60)
+        time.sleep(0.5)
+        stop.set()
+        for t in threads:
+            t.join()
+        assert not errors
+        m.set("final", "write")
+        wait_until(lambda: r.get("final") == b"write", timeout=30)
+        assert _digest(r) == _digest(m) != b"0" * 40
+        assert r.pttl("ttl") > 0
+        ours, theirs = same(r, m, "SET", "x", "1")
+        assert ours == ("error", "ReadOnlyError", "You can't write against a read only replica.")
+        assert theirs == b"OK"
+        role = r.execute_command("ROLE")
+        assert role[:4] == [b"slave", b"127.0.0.1", master.port, b"connected"]
+        assert m.wait(1, 10000) == 1                 # the replica's ACKs reach the master
+        with pytest.raises(Exception, match="WAIT cannot be used with replica instances"):
+            r.execute_command("WAIT", "1", "10")
+        assert r.execute_command("REPLICAOF", "127.0.0.1", str(master.port)) == \
+            b"OK Already connected to specified master"
+        assert r.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+        assert r.info("replication")["role"] == "master"
+        assert r.set("only-here", "1") and r.dbsize() == m.dbsize() + 1
+    finally:
+        stop.set()
+        if replica is not None:
+            replica.stop()
+        master.stop()
+    assert "Unexpected error" not in replica.log_text()
+
+
+def test_chain_of_keydb_ft_servers(tmp_path):
+    """keydb-ft replica of keydb-ft, started by REPLICAOF at run time: same digest,
+    including writes made inside MULTI and in another database."""
+    (tmp_path / "m").mkdir()
+    (tmp_path / "r").mkdir()
+    master = ServerProcess(tmp_path / "m", threads=2)
+    replica = ServerProcess(tmp_path / "r", threads=2)
+    try:
+        m, r = master.client(), replica.client()
+        m.execute_command("DEBUG", "POPULATE", "5000")
+        r.set("will be", "flushed")
+        assert r.execute_command("REPLICAOF", "127.0.0.1", str(master.port)) == b"OK"
+        wait_until(lambda: r.info("replication")["master_link_status"] == "up", timeout=60)
+        pipe = m.pipeline(transaction=True)
+        pipe.incr("tx")
+        pipe.sadd("set", "a", "b")
+        pipe.execute()
+        m1 = master.client(db=1)
+        m1.set("in db 1", "yes")
+        m.set("final", "1")
+        wait_until(lambda: r.get("final") == b"1", timeout=30)
+        assert _digest(r) == _digest(m)
+        assert r.get("will be") is None
+        assert replica.client(db=1).get("in db 1") == b"yes"
+        assert m.info("replication")["connected_slaves"] == 1
+    finally:
+        replica.stop()
+        master.stop()
+    for srv in (master, replica):
+        assert "Unexpected error" not in srv.log_text()

@@ -224,7 +224,19 @@ def section_keydb(server):
 
 def section_replication(server):
     master = server.master
-    return [("role", "master"), *master.info(), ("master_failover_state", "no-failover"),
+    link = server.link
+    role = [("role", "master")]
+    if link is not None:                  # the fields redis-server 7.0 shows on a replica
+        up = link.state == "connected"
+        role = [("role", "slave"), ("master_host", link.host), ("master_port", link.port),
+                ("master_link_status", "up" if up else "down"),
+                ("master_last_io_seconds_ago", int(time.time() - link.last_io) if up else -1),
+                ("master_sync_in_progress", int(link.state == "sync")),
+                ("slave_read_repl_offset", link.offset()), ("slave_repl_offset", link.offset()),
+                ("slave_priority", server.config.replica_priority),
+                ("slave_read_only", int(server.config.replica_read_only)),
+                ("replica_announced", 1)]
+    return [*role, *master.info(), ("master_failover_state", "no-failover"),
             ("master_replid", server.run_id[:40]), ("master_replid2", "0" * 40),
             ("master_repl_offset", master.offset), ("second_repl_offset", -1),
             ("repl_backlog_active", 0), ("repl_backlog_size", server.config.repl_backlog_size),

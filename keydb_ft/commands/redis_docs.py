@@ -4726,6 +4726,50 @@ DOCS = {
         b'complexity': b'O(1)',
         b'doc_flags': SetReply(['syscmd']),
     },
+    'replicaof': {
+        b'summary': b'Make the server a replica of another instance, or promote it as master.',
+        b'since': b'5.0.0',
+        b'group': b'server',
+        b'complexity': b'O(1)',
+        b'arguments': [
+            {
+                b'name': b'args',
+                b'type': b'oneof',
+                b'arguments': [
+                    {
+                        b'name': b'host-port',
+                        b'type': b'block',
+                        b'arguments': [
+                            {
+                                b'name': b'host',
+                                b'type': b'string',
+                            },
+                            {
+                                b'name': b'port',
+                                b'type': b'integer',
+                            },
+                        ],
+                    },
+                    {
+                        b'name': b'no-one',
+                        b'type': b'block',
+                        b'arguments': [
+                            {
+                                b'name': b'no',
+                                b'type': b'pure-token',
+                                b'token': b'NO',
+                            },
+                            {
+                                b'name': b'one',
+                                b'type': b'pure-token',
+                                b'token': b'ONE',
+                            },
+                        ],
+                    },
+                ],
+            },
+        ],
+    },
     'reset': {
         b'summary': b'Reset the connection',
         b'since': b'6.2.0',
@@ -5359,6 +5403,53 @@ DOCS = {
             {
                 b'name': b'member',
                 b'type': b'string',
+            },
+        ],
+    },
+    'slaveof': {
+        b'summary': b'Make the server a replica of another instance, or promote it as master.',
+        b'since': b'1.0.0',
+        b'group': b'server',
+        b'complexity': b'O(1)',
+        b'doc_flags': SetReply(['deprecated']),
+        b'deprecated_since': b'5.0.0',
+        b'replaced_by': b'`REPLICAOF`',
+        b'arguments': [
+            {
+                b'name': b'args',
+                b'type': b'oneof',
+                b'arguments': [
+                    {
+                        b'name': b'host-port',
+                        b'type': b'block',
+                        b'arguments': [
+                            {
+                                b'name': b'host',
+                                b'type': b'string',
+                            },
+                            {
+                                b'name': b'port',
+                                b'type': b'integer',
+                            },
+                        ],
+                    },
+                    {
+                        b'name': b'no-one',
+                        b'type': b'block',
+                        b'arguments': [
+                            {
+                                b'name': b'no',
+                                b'type': b'pure-token',
+                                b'token': b'NO',
+                            },
+                            {
+                                b'name': b'one',
+                                b'type': b'pure-token',
+                                b'token': b'ONE',
+                            },
+                        ],
+                    },
+                ],
             },
         ],
     },

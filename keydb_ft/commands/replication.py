@@ -4,6 +4,7 @@ import time
 
 from .. import errors
 from ..errors import CommandError
+from ..log import log
 from ..replication.master import Master
 from ..resp.writer import OK
 from . import INSTALLERS
@@ -59,10 +60,48 @@ def cmd_replconf(c, argv):
     return OK
 
 
+@command("replicaof", 3, "admin noscript stale no_async_loading", **_DOC)
+def cmd_replicaof(c, argv):
+    return _replicaof(c, argv)
+
+
+@command("slaveof", 3, "admin noscript stale no_async_loading", **_DOC)
+def cmd_slaveof(c, argv):
+    return _replicaof(c, argv)
+
+
+def _replicaof(c, argv):
+    """REPLICAOF host port: follow that master (replica/replica.py); NO ONE: stop,
+    keeping the data. Answered as Redis answers, checks in its order."""
+    from ..replication.replica import follow, unfollow   # it needs connection.Client
+    server = c.server
+    if argv[1].lower() == b"no" and argv[2].lower() == b"one":
+        if unfollow(server):
+            log.notice(f"MASTER MODE enabled (user request from '{c.info_line()}')")
+        return OK
+    if c.replica is not None:
+        raise CommandError("ERR Command is not valid when client is a replica.")
+    port = to_int(argv[2], "ERR Invalid master port")
+    if not 0 <= port <= 65535:
+        raise CommandError("ERR Invalid master port")
+    host = argv[1].decode("utf-8", "replace")
+    link = server.link
+    if link is not None and link.host.lower() == host.lower() and link.port == port:
+        return "OK Already connected to specified master"
+    follow(server, host, port)
+    return OK
+
+
 def _install(server):
     master = server.master = Master(server)
     server.extensions.append(master)
     server.close_hooks.append(master.client_closed)
+
+    def link_closed(client):
+        link = server.link
+        if link is not None:
+            link.client_closed(client)
+    server.close_hooks.append(link_closed)
 
 
 INSTALLERS.append(_install)

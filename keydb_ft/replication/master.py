@@ -21,6 +21,7 @@ import time
 
 from ..config import parse_memory
 from ..db.blocking import block, can_block, end_wait
+from ..errors import WAIT_ON_REPLICA, CommandError
 from ..locks.striped import leaf_lock
 from ..log import log
 from ..persistence import snapshot as snap_mod
@@ -157,7 +158,7 @@ class Master:
         self.replicas = []            # ReplicaStreams; replaced whole under sinks_lock
         self.sinks_lock = leaf_lock(13, "replication-sinks")
         self.offset = 0               # master_repl_offset: the furthest stream byte sent
-        self.last_ping = time.monotonic()
+        self.last_ping = self.last_ack = time.monotonic()
         self.waits = []               # WAITs blocked for acknowledgements; under sinks_lock
 
     def advance(self, offset):
@@ -252,6 +253,8 @@ class Master:
         client's own last write). At once when enough have, or inside EXEC; else the
         client blocks until they do or the timeout passes, and every replica is asked
         for an acknowledgement."""
+        if self.server.link is not None:
+            raise CommandError(WAIT_ON_REPLICA)
         targets = [(s, s.offset_now()) for s in self.replicas if s.state == "online"]
         done = _acked(targets)
         if done >= wanted or not can_block(client):
@@ -293,13 +296,22 @@ class Master:
 
     # -- the server's extension hooks, INFO, ROLE ----------------------------------------
     def start(self, server):
-        pass
+        words = server.config.replicaof          # `replicaof host port` in the config
+        if len(words) == 2:
+            from .replica import follow
+            follow(server, words[0], int(words[1]))
 
     def stop(self, server, save=None):
+        if server.link is not None:
+            server.link.stop()
         return True
 
     def cron(self, server):
         now = time.monotonic()
+        link = server.link
+        if link is not None and now - self.last_ack >= 1.0:
+            self.last_ack = now
+            link.ack()
         if now - self.last_ping >= server.config.repl_ping_replica_period:
             self.last_ping = now
             for stream in self.replicas:

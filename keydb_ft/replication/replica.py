@@ -1,0 +1,267 @@
+"""The replica side: REPLICAOF host port (or `replicaof` in the config) makes this server
+follow a master -- redis-server 7.0 or another keydb-ft -- as a Redis replica does.
+
+A link thread connects and does the handshake (AUTH with masterauth / masteruser when
+set, REPLCONF listening-port and capa psync2, then PSYNC ? -1: always a full resync),
+reads the RDB and loads it in place of the dataset, clients getting LOADING meanwhile.
+The socket then goes to a loop as the master's client (MasterClient, flag M): the loop
+runs the stream's commands as any client's, without replies, and they reach this
+server's own AOF and replicas. The master's REPLCONF GETACK is answered, and an ACK
+goes every second, with the offset of the stream applied (bytes read past the RDB,
+less what waits in the parser). When the link drops, the thread connects again after
+a second and resyncs in full.
+
+While this is a replica with replica-read-only yes, other clients' write commands get
+READONLY (a gate check, so plain commands leave the loops' fast lanes), and keys
+expire only when the master's DEL comes (Keyspace.is_replica). REPLICAOF NO ONE
+closes the link and keeps the data.
+"""
+
+import socket
+import threading
+import time
+
+from .. import errors
+from ..connection import READ_SIZE, Client
+from ..log import log
+from .propagate import encode_command
+
+
+class MasterClient(Client):
+    """The master's connection: every read counts toward the replication offset."""
+
+    def on_readable(self, tuple_=tuple):
+        try:
+            data = self.sock.recv(READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self.close()
+            return
+        if not data:
+            self.close()
+            return
+        self.take(data)
+
+    def take(self, data):
+        link = self.link
+        link.received += len(data)
+        link.last_io = time.time()
+        stats = self.loop.stats
+        stats.net_in += len(data)
+        stats.reads += 1
+        if self.parser.feed(data):
+            self.process_input()
+
+    def send_ack(self):
+        if not self.closed:
+            self.write_raw(encode_command([b"REPLCONF", b"ACK", b"%d" % self.link.offset()]))
+            self.flush()
+
+
+class ReplicaLink:
+    """This server's link to its master (Server.link while it is a replica)."""
+
+    def __init__(self, server, host, port):
+        self.server = server
+        self.host, self.port = host, port
+        self.state = "connect"        # connect / sync / connected (ROLE's words)
+        self.client = None            # the MasterClient once synced
+        self.base = 0                 # the master's offset at the full resync
+        self.received = 0             # stream bytes read since then
+        self.last_io = time.time()
+        self.stopped = threading.Event()
+        self.down = threading.Event()  # set when the master's connection closes
+        self.thread = threading.Thread(target=self._run, name="replica-link", daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def offset(self):
+        client = self.client
+        pending = client.parser.pending if client is not None else 0
+        return self.base + self.received - pending
+
+    # -- the link thread -----------------------------------------------------------------
+    def _run(self):
+        while not self.stopped.is_set():
+            self.down.clear()
+            try:
+                self._sync()
+            except (OSError, ValueError) as exc:
+                log.warning(f"Error condition on socket for SYNC: {exc}")
+                self.state = "connect"
+            except Exception as exc:          # a load that failed: try again later
+                log.warning(f"Replication with {self.host}:{self.port} failed: {exc}")
+                self.state = "connect"
+            else:
+                self.down.wait()              # until the master's connection closes
+            self.stopped.wait(1.0)
+
+    def _sync(self):
+        server = self.server
+        cfg = server.config
+        log.notice(f"Connecting to MASTER {self.host}:{self.port}")
+        sock = socket.create_connection((self.host, self.port), timeout=cfg.repl_timeout)
+        try:
+            reader = _Lines(sock)
+            self.state = "sync"
+            log.notice("MASTER <-> REPLICA sync started")
+            if cfg.masterauth:
+                auth = [b"AUTH"] + ([cfg.masteruser.encode()] if cfg.masteruser else [])
+                _expect(reader, auth + [cfg.masterauth.encode()])
+            _expect(reader, [b"PING"], b"+PONG")
+            _expect(reader, [b"REPLCONF", b"listening-port", b"%d" % cfg.port])
+            _expect(reader, [b"REPLCONF", b"capa", b"psync2"])
+            sock.sendall(encode_command([b"PSYNC", b"?", b"-1"]))
+            line = reader.line()
+            if not line.startswith(b"+FULLRESYNC"):
+                raise ValueError(f"unexpected reply to PSYNC: {line[:80]!r}")
+            base = int(line.split()[2])
+            log.notice(f"Full resync from master: {line[12:].decode('utf-8', 'replace')}")
+            header = reader.line()
+            if not header.startswith(b"$") or header.startswith(b"$EOF:"):
+                raise ValueError(f"unexpected bulk header: {header[:80]!r}")
+            payload = reader.exactly(int(header[1:]))
+            log.notice(f"MASTER <-> REPLICA sync: receiving {len(payload)} bytes from master "
+                       "to disk")
+            self._load(payload)
+            if self.stopped.is_set():
+                return
+            self.base, self.received = base, 0
+            sock.settimeout(None)
+            sock.setblocking(False)
+            loop = server.loops[0]
+            loop.post(self._attach, loop, sock, reader.rest())
+            sock = None                       # the loop owns it now
+        finally:
+            if sock is not None:
+                sock.close()
+
+    def _load(self, payload):
+        from ..commands.persistence import _empty_keyspace, _loading
+        server = self.server
+        for stream in list(server.master.replicas):   # our own replicas sync again, as
+            stream.client.loop.post(stream.client.close)   # the data set is replaced
+        log.notice("MASTER <-> REPLICA sync: Flushing old data")
+        with _loading(server):
+            _empty_keyspace(server)
+            log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
+            server.rdb.load_bytes(payload)
+        log.notice("MASTER <-> REPLICA sync: Finished with success")
+
+    # -- the loop that serves the master's connection ---------------------------------------
+    def _attach(self, loop, sock, leftover):
+        if self.stopped.is_set():
+            sock.close()
+            return
+        # made again by the loop thread, which then owns what it touches per read
+        sock = socket.socket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        sock.setblocking(False)
+        client = self.server.adopt(loop, sock, (self.host, self.port), cls=MasterClient)
+        client.link = self
+        client.flags_extra = "M"
+        client.reply_mode = "off"             # the master gets no replies, only ACKs
+        client.mute = True
+        client.replain()
+        self.client = client
+        self.state = "connected"
+        if leftover:
+            client.take(leftover)
+        client.send_ack()
+
+    def client_closed(self, client):
+        if client is self.client:
+            self.client = None
+            self.state = "connect"
+            log.notice("Connection with master lost.")
+            self.down.set()
+
+    def stop(self):
+        """REPLICAOF NO ONE / another master: close the link (any thread)."""
+        self.stopped.set()
+        self.down.set()
+        client = self.client
+        if client is not None:
+            client.loop.post(client.close)
+
+    def ack(self):
+        """Cron: the once-a-second ACK."""
+        client = self.client
+        if client is not None:
+            client.loop.post(client.send_ack)
+
+
+class _Lines:
+    """Blocking reads of the handshake's lines and the RDB from the master's socket."""
+
+    def __init__(self, sock):
+        self.sock, self.buf = sock, b""
+
+    def _more(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise OSError("connection closed by the master")
+        self.buf += chunk
+
+    def line(self):
+        """The next line that is not a keepalive newline."""
+        while True:
+            while b"\n" not in self.buf:
+                self._more()
+            line, self.buf = self.buf.split(b"\n", 1)
+            line = line.rstrip(b"\r")
+            if line:
+                return line
+
+    def exactly(self, n):
+        while len(self.buf) < n:
+            self._more()
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def rest(self):
+        return self.buf
+
+
+def _expect(reader, argv, good=b"+OK"):
+    """Send a handshake command; its reply must start with good."""
+    reader.sock.sendall(encode_command(argv))
+    line = reader.line()
+    if not line.startswith(good):
+        raise ValueError(f"{argv[0].decode()} answered {line[:120].decode('utf-8', 'replace')}")
+
+
+def readonly_gate(previous):
+    """The gate check of a read-only replica: other clients' writes get READONLY."""
+    def gate(c, cmd, argv):
+        if (cmd.write and c.server.config.replica_read_only and c.server.link is not None
+                and "M" not in c.flags_extra):
+            return errors.READONLY
+        return previous(c, cmd, argv) if previous is not None else None
+    gate.previous = previous
+    return gate
+
+
+def follow(server, host, port):
+    """Become a replica of host:port (any thread but the link's)."""
+    unfollow(server)
+    link = server.link = ReplicaLink(server, host, port)
+    server.keyspace.is_replica = True
+    server.gate_checks = readonly_gate(server.gate_checks)
+    link.start()
+    log.notice(f"REPLICAOF {host}:{port} enabled")
+
+
+def unfollow(server):
+    """Stop being a replica; the data stays (REPLICAOF NO ONE)."""
+    link = server.link
+    if link is None:
+        return False
+    link.stop()
+    server.link = None
+    server.keyspace.is_replica = False
+    gate = server.gate_checks
+    if gate is not None and hasattr(gate, "previous"):
+        server.gate_checks = gate.previous
+    return True
