@@ -366,3 +366,28 @@ def test_chain_of_keydb_ft_servers(tmp_path):
         master.stop()
     for srv in (master, replica):
         assert "Unexpected error" not in srv.log_text()
+
+
+def test_replica_leaves_expiry_to_its_master(tmp_path):
+    """On a replica a key whose time has passed is gone for clients but stays until the
+    master's DEL arrives, as on a redis-server replica."""
+    (tmp_path / "m").mkdir()
+    (tmp_path / "r").mkdir()
+    master = RealRedis(tmp_path / "m")
+    replica = ServerProcess(tmp_path / "r", threads=2,
+                            args=["--replicaof", "127.0.0.1", str(master.port)])
+    try:
+        m, r = master.client(), replica.client()
+        wait_until(lambda: r.info("replication")["master_link_status"] == "up", timeout=60)
+        m.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        m.set("short", "v", px=300)
+        m.set("marker", "1")
+        wait_until(lambda: r.get("marker") == b"1")
+        time.sleep(0.4)
+        assert r.get("short") is None and r.exists("short") == 0
+        assert r.dbsize() == 2                      # still there: the master decides
+        assert m.get("short") is None               # the master expires it: DEL follows
+        wait_until(lambda: r.dbsize() == 1)
+    finally:
+        replica.stop()
+        master.stop()

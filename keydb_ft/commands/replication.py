@@ -52,8 +52,10 @@ def cmd_replconf(c, argv):
                 stream.ack_time = time.time()
                 c.server.master.acked(stream)
             return NO_REPLY
-        elif option == b"getack":
-            return NO_REPLY             # a master's request to its replica: nothing to do
+        elif option == b"getack":       # from our master: our offset, at once
+            if "M" in c.flags_extra:
+                c.send_ack()
+            return NO_REPLY
         elif option not in (b"ip-address", b"capa", b"rdb-only", b"rdb-filter-only"):
             raise CommandError("ERR Unrecognized REPLCONF option: "
                                + argv[i].decode("utf-8", "replace"))

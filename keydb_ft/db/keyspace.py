@@ -12,6 +12,7 @@ and SET lanes write lookup_read() and set() out inline (tests/test_lanes.py); a 
 here is a change there.
 """
 
+import threading
 import time
 from threading import get_ident
 
@@ -24,6 +25,10 @@ from .blocking import BlockingIndex
 from .lazyfree import LazyFree
 from .access import lfu_new, lfu_touch, lru_clock
 
+# Set while a loop runs its master's stream (replication/replica.py): on a replica the
+# master's commands see keys whose time has passed, as Redis's do, until the master's
+# own DEL; other clients see them gone.
+MASTER_STREAM = threading.local()
 _STATS = PerThread(lambda: ThreadCounters())   # thread id -> that thread's counters
 _stats_of = _STATS.slots.get
 
@@ -120,10 +125,12 @@ class Database:
         return peek(self.expires[hash(key) & MASK], key)
 
     def _expire_now(self, i, key):
-        """Delete an expired key (returns False on a replica, where the master decides)."""
+        """Delete an expired key; True when it is gone. On a replica the master decides:
+        nothing is deleted, and the key is gone for clients but not for the master's
+        stream (MASTER_STREAM)."""
         ks = self.ks
         if ks.is_replica and not ks.replica_expire:
-            return True
+            return not getattr(MASTER_STREAM, "on", False)
         snapshot = ks.snapshot                  # read once: the walker clears it when done
         if snapshot is not None:                # a BGSAVE epoch: capture the stripe first
             snapshot.touch_one(i)

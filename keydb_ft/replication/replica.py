@@ -23,6 +23,7 @@ import time
 
 from .. import errors
 from ..connection import READ_SIZE, Client
+from ..db.keyspace import MASTER_STREAM
 from ..log import log
 from .propagate import encode_command
 
@@ -51,7 +52,11 @@ class MasterClient(Client):
         stats.net_in += len(data)
         stats.reads += 1
         if self.parser.feed(data):
-            self.process_input()
+            MASTER_STREAM.on = True
+            try:
+                self.process_input()
+            finally:
+                MASTER_STREAM.on = False
 
     def send_ack(self):
         if not self.closed:
