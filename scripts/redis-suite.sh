@@ -6,8 +6,8 @@
 #   scripts/redis-suite.sh [--threads N] [unit/keyspace unit/type/list ...]
 #
 # One keydb-ft (enable-debug-command yes, N loops, default 1) on a free port serves every
-# unit; each unit runs with `--host --port --single`, without the tests that need a
-# replica or maxmemory eviction, at most 600 s, and prints "unit ok=N err=N" with its
+# unit; each unit runs with `--host --port --single`, without the tests that need
+# maxmemory eviction (KEYDB_FT_SUITE_TAGS sets the tag filter), at most 600 s, and prints "unit ok=N err=N" with its
 # first exception. Logs in $CACHE/logs. With two or more loops, tests that order commands
 # across connections (a deferred client's command, then another client's) can race:
 # Redis's suite assumes one thread. The harness's cleanup between tests calls FUNCTION
@@ -68,7 +68,7 @@ cd "$src"
 for unit in "${units[@]}"; do
   log="$CACHE/logs/$(echo "$unit" | tr / _).log"
   timeout 600 ./runtest --host 127.0.0.1 --port "$port" --single "$unit" --clients 1 \
-    --tags "${KEYDB_FT_SUITE_TAGS:--needs:repl -needs:config-maxmemory}" > "$log" 2>&1 || true
+    --tags "${KEYDB_FT_SUITE_TAGS:--needs:config-maxmemory}" > "$log" 2>&1 || true
   ok=$(grep -ac '\[.\[0;32;49mok' "$log" || true)
   err=$(grep -ac '\[.\[0;31;49merr' "$log" || true)
   exc=$(grep -a -A1 -m1 'exception' "$log" | tail -1 | cut -c1-110 || true)
