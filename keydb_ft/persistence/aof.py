@@ -198,11 +198,11 @@ class AofSink(EffectFeed):
 
     # -- durability (appendfsync always) -----------------------------------------------------
     def must_wait(self):
-        return self.tls.get().fed > self.synced
+        return self.tls.fed > self.synced
 
     def sync(self):
         """Make everything this thread fed durable (group commit with other threads)."""
-        target = self.tls.get().fed
+        target = self.tls.fed
         if target > self.synced:
             self.flush(fsync=True, upto=target)
 
