@@ -18,6 +18,7 @@ replica reconnects and syncs again.
 
 import os
 import time
+from collections import deque
 
 from ..config import parse_memory
 from ..db.blocking import block, can_block, end_wait
@@ -34,17 +35,22 @@ _DEFAULT_HARD_LIMIT = 256 << 20        # client-output-buffer-limit replica 256m
 
 
 class ReplicaStream(EffectFeed):
-    """One replica's stream. Loop-owned by the replica's loop except `chunks`, `last_db`,
-    `online` and `posted`, which the feeding loops share under `lock` (a leaf)."""
+    """One replica's stream. Any loop appends its effects to `queue` with the effects'
+    stripes held: a deque's append is atomic, so the stream keeps each key's order
+    without a lock of its own (one shared lock here had the two loops queue on each
+    other: a fifth of their samples, half in the kernel, measured). The replica's loop
+    frames what it drains (SELECT where the database changes, MULTI / EXEC around a
+    group) and alone writes to the socket; `lock` (a leaf) only keeps that drain and
+    WAIT's offset reading apart."""
 
     def __init__(self, master, client):
         super().__init__()
         self.master = master
         self.client = client
         self.lock = leaf_lock(62, "replica-stream")
-        self.chunks = []              # encoded effects not yet given to the client
+        self.queue = deque()          # groups of (db id or None, encoded command)
         self.last_db = -1             # a new stream starts with SELECT, as Redis's does
-        self.online = False           # the RDB is out: batches go straight to the loop
+        self.online = False           # the RDB is out: groups go straight to the loop
         self.posted = False           # a delivery is in the replica loop's mailbox
         self.closed = False
         self.state = "wait_bgsave"    # INFO's slaveN state
@@ -60,25 +66,9 @@ class ReplicaStream(EffectFeed):
         return not self.closed
 
     def _emit(self, items, tls):
-        with self.lock:
-            out = self.chunks
-            wrap = len(items) > 1
-            if wrap:
-                if items[0][0] != self.last_db:
-                    out.append(select_command(items[0][0]))
-                    self.last_db = items[0][0]
-                out.append(MULTI)
-            for dbid, data in items:
-                if dbid != self.last_db:
-                    out.append(select_command(dbid))
-                    self.last_db = dbid
-                out.append(data)
-            if wrap:
-                out.append(EXEC)
-            post = self.online and not self.posted
-            if post:
-                self.posted = True
-        if post:
+        self.queue.append(items)
+        if self.online and not self.posted:     # deliver() clears `posted` before it
+            self.posted = True                  # drains, so nothing is left behind
             self.client.loop.post(self.deliver)
 
     def ping(self):
@@ -90,31 +80,47 @@ class ReplicaStream(EffectFeed):
         self._control(GETACK)
 
     def _control(self, data):
-        with self.lock:
-            if not self.online:
-                return
-            self.chunks.append(data)
-            post = not self.posted
-            self.posted = True
-        if post:
-            self.client.loop.post(self.deliver)
+        if self.online:
+            self._emit(((None, data),), None)   # no database: no SELECT before it
+
+    @staticmethod
+    def _frame(groups, last_db):
+        out = []
+        for items in groups:
+            wrap = len(items) > 1
+            if wrap:
+                if items[0][0] != last_db:
+                    out.append(select_command(items[0][0]))
+                    last_db = items[0][0]
+                out.append(MULTI)
+            for dbid, data in items:
+                if dbid is not None and dbid != last_db:
+                    out.append(select_command(dbid))
+                    last_db = dbid
+                out.append(data)
+            if wrap:
+                out.append(EXEC)
+        return out, last_db
 
     def offset_now(self):
         """The offset a replica reaches once it has applied everything streamed so far."""
         with self.lock:
-            return self.start_offset + self.sent + sum(map(len, self.chunks))
+            chunks, _ = self._frame(list(self.queue), self.last_db)
+            return self.start_offset + self.sent + sum(map(len, chunks))
 
     # -- the replica's loop ----------------------------------------------------------------
     def deliver(self):
+        self.posted = False
+        queue = self.queue
         with self.lock:
-            chunks, self.chunks = self.chunks, []
-            self.posted = False
+            groups = [queue.popleft() for _ in range(len(queue))]
+            chunks, self.last_db = self._frame(groups, self.last_db)
+            data = b"".join(chunks)
+            self.sent += len(data)
         client = self.client
         if client.closed:
             return
-        if chunks:
-            data = b"".join(chunks)
-            self.sent += len(data)
+        if data:
             self.master.advance(self.start_offset + self.sent)
             client.write_raw(data)
         client.flush()
@@ -131,9 +137,8 @@ class ReplicaStream(EffectFeed):
         client.write_raw(b"$%d\r\n" % len(payload))
         client.write_raw(payload)
         self.rdb_size = len(payload)
-        with self.lock:
-            self.online = True
-            self.state = "online"
+        self.online = True
+        self.state = "online"
         self.deliver()                  # the RDB and what gathered meanwhile
         log.notice(f"Synchronization with replica {client.addr} succeeded")
 
