@@ -63,6 +63,9 @@ PACKED_THRESHOLD = "ERR argument must be a memory value bigger than 1 and smalle
 RESP2_UNSUPPORTED = "ERR RESP2 is not supported by this command"
 NOPROTO = "NOPROTO unsupported protocol version"
 READONLY = "READONLY You can't write against a read only replica."
+REPLICAOF_FROM_REPLICA = "ERR Command is not valid when client is a replica."
+INVALID_MASTER_PORT = "ERR Invalid master port"
+UNKNOWN_REPLCONF = "ERR Unrecognized REPLCONF option: {}"
 WAIT_ON_REPLICA = ("ERR WAIT cannot be used with replica instances. Please also note that since "
                    "Redis 4.0 if a replica is configured to be writable (which is not the "
                    "default) writes to replicas are just local and are not propagated.")

@@ -144,7 +144,9 @@ def test_psync_replconf_and_introspection(server, real_redis):
     c = server.client()
     for args in [("REPLCONF", "listening-port"), ("REPLCONF", "nosuch", "1"),
                  ("REPLCONF", "capa", "eof", "capa", "psync2"),
-                 ("REPLCONF", "listening-port", "x")]:
+                 ("REPLCONF", "listening-port", "x"), ("REPLICAOF", "127.0.0.1", "x"),
+                 ("REPLICAOF", "127.0.0.1", "70000"), ("REPLICAOF", "NO", "ONE"),
+                 ("SLAVEOF", "no", "one"), ("REPLICAOF", "127.0.0.1")]:
         ours, theirs = same(c, real_redis.client(), *args)
         assert ours == theirs, args
     sock, rdb, left, first = _attach(server.port,

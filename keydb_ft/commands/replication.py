@@ -57,8 +57,7 @@ def cmd_replconf(c, argv):
                 c.send_ack()
             return NO_REPLY
         elif option not in (b"ip-address", b"capa", b"rdb-only", b"rdb-filter-only"):
-            raise CommandError("ERR Unrecognized REPLCONF option: "
-                               + argv[i].decode("utf-8", "replace"))
+            raise CommandError(errors.UNKNOWN_REPLCONF.format(argv[i].decode("utf-8", "replace")))
     return OK
 
 
@@ -82,10 +81,10 @@ def _replicaof(c, argv):
             log.notice(f"MASTER MODE enabled (user request from '{c.info_line()}')")
         return OK
     if c.replica is not None:
-        raise CommandError("ERR Command is not valid when client is a replica.")
-    port = to_int(argv[2], "ERR Invalid master port")
+        raise CommandError(errors.REPLICAOF_FROM_REPLICA)
+    port = to_int(argv[2], errors.INVALID_MASTER_PORT)
     if not 0 <= port <= 65535:
-        raise CommandError("ERR Invalid master port")
+        raise CommandError(errors.INVALID_MASTER_PORT)
     host = argv[1].decode("utf-8", "replace")
     link = server.link
     if link is not None and link.host.lower() == host.lower() and link.port == port:

@@ -31,7 +31,7 @@ from .propagate import encode_command
 class MasterClient(Client):
     """The master's connection: every read counts toward the replication offset."""
 
-    def on_readable(self, tuple_=tuple):
+    def on_readable(self):
         try:
             data = self.sock.recv(READ_SIZE)
         except (BlockingIOError, InterruptedError):
