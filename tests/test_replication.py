@@ -177,13 +177,40 @@ def _digest(client):
     return client.execute_command("DEBUG", "DIGEST")
 
 
+def _writers(srv, stop, errors, count=4):
+    def write(n):
+        c = srv.client()
+        i = 0
+        try:
+            while not stop.is_set() and i < 20000:
+                c.incr(f"counter:{n}")
+                c.rpush(f"list:{n}", i)
+                c.hset(f"hash:{n}", f"f{i % 50}", i)
+                if i % 10 == 0:
+                    c.delete(f"gone:{n}")
+                    c.set(f"gone:{n}", i)
+                i += 1
+        except Exception as exc:          # reported by the test
+            errors.append(exc)
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def _dirs(tmp_path):
+    """A directory each for a master and its replica."""
+    for name in ("m", "r"):
+        (tmp_path / name).mkdir()
+    return tmp_path / "m", tmp_path / "r"
+
+
 def test_redis_server_replica_follows(tmp_path):
     """redis-server 7.0 started with --replicaof this server loads the RDB, applies the
     stream and reaches the same digest, with writes from several threads before, during
     and after its sync."""
-    (tmp_path / "m").mkdir()
-    (tmp_path / "r").mkdir()
-    master = ServerProcess(tmp_path / "m", threads=2)
+    mdir, rdir = _dirs(tmp_path)
+    master = ServerProcess(mdir, threads=2)
     replica = None
     stop = threading.Event()
     try:
@@ -194,25 +221,8 @@ def test_redis_server_replica_follows(tmp_path):
         m.xadd("st", {"a": "1"})
         m.set("ttl", "v", px=10 ** 8)
         errors = []
-
-        def writer(n):
-            c = master.client()
-            i = 0
-            try:
-                while not stop.is_set() and i < 20000:
-                    c.incr(f"counter:{n}")
-                    c.rpush(f"list:{n}", i)
-                    if i % 10 == 0:
-                        c.delete(f"gone:{n}")
-                        c.set(f"gone:{n}", i)
-                    i += 1
-            except Exception as exc:      # reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-        for t in threads:
-            t.start()
-        replica = RealRedis(tmp_path / "r", args=["--replicaof", "127.0.0.1", str(master.port)])
+        threads = _writers(master, stop, errors)
+        replica = RealRedis(rdir, args=["--replicaof", "127.0.0.1", str(master.port)])
         r = replica.client()
         wait_until(lambda: r.info("replication").get("master_link_status") == "up", timeout=60)
         time.sleep(0.5)
@@ -270,31 +280,12 @@ def test_replica_that_stops_reading_is_dropped_at_its_limit(tmp_path):
         srv.stop()
 
 
-def _writers(srv, stop, errors, count=4):
-    def write(n):
-        c = srv.client()
-        i = 0
-        try:
-            while not stop.is_set() and i < 20000:
-                c.incr(f"counter:{n}")
-                c.rpush(f"list:{n}", i)
-                c.hset(f"hash:{n}", f"f{i % 50}", i)
-                i += 1
-        except Exception as exc:          # reported by the test
-            errors.append(exc)
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(count)]
-    for t in threads:
-        t.start()
-    return threads
-
-
 def test_follows_a_redis_server_master(tmp_path):
     """keydb-ft as a replica of redis-server 7.0: the full resync under concurrent
     writes ends at the master's digest; writes to the replica get READONLY; WAIT on
     the master counts keydb-ft's ACKs; REPLICAOF NO ONE keeps the data and writes."""
-    (tmp_path / "m").mkdir()
-    (tmp_path / "r").mkdir()
-    master = RealRedis(tmp_path / "m")
+    mdir, rdir = _dirs(tmp_path)
+    master = RealRedis(mdir)
     replica = None
     stop, errors = threading.Event(), []
     try:
@@ -304,7 +295,7 @@ def test_follows_a_redis_server_master(tmp_path):
         m.xadd("st", {"a": "1"})
         m.set("ttl", "v", px=10 ** 8)
         threads = _writers(master, stop, errors)
-        replica = ServerProcess(tmp_path / "r", threads=2,
+        replica = ServerProcess(rdir, threads=2,
                                 args=["--replicaof", "127.0.0.1", str(master.port)])
         r = replica.client()
         wait_until(lambda: r.info("replication")["master_link_status"] == "up", timeout=60)
@@ -341,10 +332,9 @@ def test_follows_a_redis_server_master(tmp_path):
 def test_chain_of_keydb_ft_servers(tmp_path):
     """keydb-ft replica of keydb-ft, started by REPLICAOF at run time: same digest,
     including writes made inside MULTI and in another database."""
-    (tmp_path / "m").mkdir()
-    (tmp_path / "r").mkdir()
-    master = ServerProcess(tmp_path / "m", threads=2)
-    replica = ServerProcess(tmp_path / "r", threads=2)
+    mdir, rdir = _dirs(tmp_path)
+    master = ServerProcess(mdir, threads=2)
+    replica = ServerProcess(rdir, threads=2)
     try:
         m, r = master.client(), replica.client()
         m.execute_command("DEBUG", "POPULATE", "5000")
@@ -373,10 +363,9 @@ def test_chain_of_keydb_ft_servers(tmp_path):
 def test_replica_leaves_expiry_to_its_master(tmp_path):
     """On a replica a key whose time has passed is gone for clients but stays until the
     master's DEL arrives, as on a redis-server replica."""
-    (tmp_path / "m").mkdir()
-    (tmp_path / "r").mkdir()
-    master = RealRedis(tmp_path / "m")
-    replica = ServerProcess(tmp_path / "r", threads=2,
+    mdir, rdir = _dirs(tmp_path)
+    master = RealRedis(mdir)
+    replica = ServerProcess(rdir, threads=2,
                             args=["--replicaof", "127.0.0.1", str(master.port)])
     try:
         m, r = master.client(), replica.client()
