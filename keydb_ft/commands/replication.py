@@ -23,14 +23,24 @@ def cmd_sync(c, argv):
 
 @command("psync", -3, _SYNC_FLAGS, **_DOC)
 def cmd_psync(c, argv):
-    return _sync(c, psync=True)
+    return _sync(c, psync=True, replid=argv[1], offset=argv[2])
 
 
-def _sync(c, psync):
-    """A full resynchronization (a partial one is never offered); a client that is
-    already a replica is ignored, as Redis ignores it."""
-    if c.replica is None:
-        c.server.master.full_sync(c, psync)
+def _sync(c, psync, replid=b"?", offset=b"-1"):
+    """A partial resynchronization when PSYNC names a stream this master still holds
+    the missing part of, else a full one; a client that is already a replica is
+    ignored, as Redis ignores it."""
+    if c.replica is not None:
+        return NO_REPLY
+    master = c.server.master
+    if replid != b"?":
+        try:
+            start = int(offset)
+        except ValueError:
+            start = None
+        if start is not None and master.partial_sync(c, replid, start):
+            return NO_REPLY
+    master.full_sync(c, psync)
     return NO_REPLY
 
 

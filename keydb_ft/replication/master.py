@@ -1,11 +1,16 @@
 """The master side of replication: a client that sends SYNC or PSYNC becomes a replica.
 
 It gets a full resynchronization, as redis-server gives one: PSYNC is answered
-`+FULLRESYNC <replid> <offset>` at once (a partial resync is never offered), then
-`$<length>` and an RDB of the dataset, then, as a stream of RESP commands, every effect
-written since that RDB's epoch -- what the AOF gets, without its timestamps -- and a
-PING every repl-ping-replica-period seconds. Its replies to anything else are not sent;
-REPLCONF ACK reports its offset.
+`+FULLRESYNC <replid> <offset>` at once, then `$<length>` and an RDB of the dataset,
+then, as a stream of RESP commands, every effect written since that RDB's epoch -- what
+the AOF gets, without its timestamps -- and a PING every repl-ping-replica-period
+seconds. Its replies to anything else are not sent; REPLCONF ACK reports its offset.
+
+Each stream has its own replication ID, as its offsets count its own bytes. When an
+online replica goes, its stream is kept for repl-backlog-ttl seconds, still fed, the
+cron framing what it gathers into a history of the last repl-backlog-size bytes sent;
+a PSYNC naming that ID at an offset the history still holds gets `+CONTINUE <replid>`
+and the bytes from there (a partial resynchronization), anything else a full one.
 
 The stream is a propagation sink (ReplicaStream, replication/propagate.py) that goes
 live inside the snapshot's epoch, with every stripe held, so each write is either in
@@ -60,6 +65,14 @@ class ReplicaStream(EffectFeed):
         self.rdb_size = 0             # the RDB's bytes do not count against the limit
         self.ack_time = time.time()
         self.listening_port = 0
+        # a stream's own replication ID: offsets count its own bytes (its SELECTs fall
+        # where its deliveries put them), so a partial resync must resume this stream
+        master.streams_made += 1
+        self.replid = (master.server.run_id[:24].encode()
+                       + b"%016x" % master.streams_made)
+        self.history = deque()        # the last repl-backlog-size bytes sent, in chunks
+        self.history_bytes = 0
+        self.detached_at = None       # when its replica went: kept for a partial resync
 
     # -- the sink protocol (stripes held) -----------------------------------------------
     def live(self):
@@ -109,14 +122,26 @@ class ReplicaStream(EffectFeed):
             return self.start_offset + self.sent + sum(map(len, chunks))
 
     # -- the replica's loop ----------------------------------------------------------------
+    def _take_queue(self):
+        """Frame what is queued and count it as sent (lock held); the bytes."""
+        queue = self.queue
+        groups = [queue.popleft() for _ in range(len(queue))]
+        chunks, self.last_db = self._frame(groups, self.last_db)
+        data = b"".join(chunks)
+        if data:
+            self.sent += len(data)
+            history = self.history
+            history.append(data)
+            self.history_bytes += len(data)
+            limit = self.master.server.config.repl_backlog_size
+            while self.history_bytes - len(history[0]) >= limit:
+                self.history_bytes -= len(history.popleft())
+        return data
+
     def deliver(self):
         self.posted = False
-        queue = self.queue
         with self.lock:
-            groups = [queue.popleft() for _ in range(len(queue))]
-            chunks, self.last_db = self._frame(groups, self.last_db)
-            data = b"".join(chunks)
-            self.sent += len(data)
+            data = self._take_queue()
         client = self.client
         if client.closed:
             return
@@ -128,6 +153,28 @@ class ReplicaStream(EffectFeed):
             log.warning(f"Client {client.info_line()} scheduled to be closed ASAP for "
                         "overcoming of output buffer limits.")
             client.close()
+
+    # -- after its replica went (detached: `online` false, nothing posted) ---------------
+    def drain_detached(self):
+        """Cron: keep what a gone replica missed in its history, within the backlog."""
+        with self.lock:
+            if self.detached_at is not None:
+                self._take_queue()
+
+    def resume(self, offset):
+        """PSYNC <replid> <offset>: the bytes from offset on, or None when the history no
+        longer holds them. The stream is attached again if it does."""
+        with self.lock:
+            if self.detached_at is None:
+                return None
+            self._take_queue()
+            index = offset - 1 - self.start_offset      # the first byte the replica lacks
+            first = self.sent - self.history_bytes
+            if not first <= index <= self.sent:
+                return None
+            data = b"".join(self.history)[index - first:]
+            self.detached_at = None
+            return data
 
     def send_rdb(self, payload):
         """The RDB is ready: send it, then what the stream gathered meanwhile."""
@@ -165,6 +212,9 @@ class Master:
         self.offset = 0               # master_repl_offset: the furthest stream byte sent
         self.last_ping = self.last_ack = time.monotonic()
         self.waits = []               # WAITs blocked for acknowledgements; under sinks_lock
+        self.backlogs = []            # streams whose replica went, kept for PSYNC (cron)
+        self.streams_made = 0
+        self.sync_full = self.sync_partial_ok = self.sync_partial_err = 0
 
     def advance(self, offset):
         if offset > self.offset:
@@ -179,16 +229,47 @@ class Master:
         return _DEFAULT_HARD_LIMIT
 
     # -- SYNC / PSYNC (on the replica's loop) --------------------------------------------
-    def full_sync(self, client, psync):
-        stream = client.replica = ReplicaStream(self, client)
+    @staticmethod
+    def _make_replica(client, stream):
+        client.replica = stream
+        stream.client = client
         stream.listening_port = getattr(client, "replica_port", 0)
         client.flags_extra += "S"
         client.reply_mode = "off"     # a replica gets the stream, not replies
         client.mute = True
         client.replain()
+
+    def partial_sync(self, client, replid, offset):
+        """PSYNC replid offset from a replica that was here: +CONTINUE and what it missed,
+        when its stream's history still holds that; else False (a full resync)."""
+        for stream in self.backlogs:
+            if stream.replid != replid:
+                continue
+            data = stream.resume(offset)
+            if data is None:
+                break
+            with self.sinks_lock:
+                self.backlogs = [s for s in self.backlogs if s is not stream]
+                self.replicas = self.replicas + [stream]
+            self._make_replica(client, stream)
+            client.write_raw(b"+CONTINUE %s\r\n" % replid)
+            client.write_raw(data)
+            stream.online = True
+            stream.state = "online"
+            stream.deliver()
+            self.sync_partial_ok += 1
+            log.notice(f"Partial resynchronization request from {client.addr} accepted. "
+                       f"Sending {len(data)} bytes of backlog starting from offset {offset}.")
+            return True
+        self.sync_partial_err += 1
+        return False
+
+    def full_sync(self, client, psync):
+        stream = ReplicaStream(self, client)
+        self._make_replica(client, stream)
+        self.sync_full += 1
         if psync:
-            client.write_raw(b"+FULLRESYNC %s %d\r\n" % (self.server.run_id[:40].encode(),
-                                                         stream.start_offset))
+            client.write_raw(b"+FULLRESYNC %s %d\r\n" % (stream.replid, stream.start_offset))
             client.flush()
         log.notice(f"Replica {client.addr} asks for synchronization")
         self._start_snapshot(stream)
@@ -288,16 +369,32 @@ class Master:
 
     # -- leaving ---------------------------------------------------------------------------
     def client_closed(self, client):
+        """A replica went. One that was online keeps its stream, fed and drained into its
+        history by the cron, for repl-backlog-ttl seconds: a PSYNC may resume it."""
         stream = client.replica
         if stream is None:
             return
-        stream.closed = True
+        with stream.lock:
+            keep = stream.online and self.server.config.repl_backlog_ttl > 0
+            stream.online = False             # nothing is posted to the gone client
+            stream.state = "detached"         # not counted by WAIT or INFO
+            if keep:
+                stream.detached_at = time.monotonic()
         with self.sinks_lock:
             self.replicas = [s for s in self.replicas if s is not stream]
+            if keep:
+                self.backlogs = self.backlogs + [stream]
+        if not keep:
+            self._drop(stream)
+        log.notice(f"Connection with replica {client.addr} lost.")
+
+    def _drop(self, stream):
+        stream.closed = True
+        with self.sinks_lock:
+            self.backlogs = [s for s in self.backlogs if s is not stream]
             ks = self.server.keyspace
             ks.sinks = tuple(s for s in ks.sinks if s is not stream)
             ks.sinks_changed()
-        log.notice(f"Connection with replica {client.addr} lost.")
 
     # -- the server's extension hooks, INFO, ROLE ----------------------------------------
     def start(self, server):
@@ -313,6 +410,12 @@ class Master:
 
     def cron(self, server):
         now = time.monotonic()
+        ttl = server.config.repl_backlog_ttl
+        for stream in self.backlogs:
+            stream.drain_detached()
+            at = stream.detached_at
+            if at is not None and now - at > ttl:
+                self._drop(stream)
         link = server.link
         if link is not None and now - self.last_ack >= 1.0:
             self.last_ack = now
