@@ -421,3 +421,23 @@ def test_reconnecting_replica_resumes_with_a_partial_resync(tmp_path):
             replica.stop()
         master.stop()
     assert "Unexpected error" not in master.log_text()
+
+
+def test_a_replica_back_with_a_full_resync_frees_its_old_stream(tmp_path):
+    """The stream kept for a gone replica is freed when that replica (same address and
+    listening port) comes back asking for a full resync instead."""
+    srv = ServerProcess(tmp_path, threads=2)
+    try:
+        c = srv.client()
+        hello = b"REPLCONF listening-port 7777\r\nPSYNC ? -1\r\n"
+        sock, _, _, _ = _attach(srv.port, hello)
+        wait_until(lambda: c.info("replication")["connected_slaves"] == 1)
+        sock.close()
+        wait_until(lambda: c.info("replication")["connected_slaves"] == 0)
+        assert "Backlog of replica" not in srv.log_text()
+        sock, _, _, _ = _attach(srv.port, hello)
+        wait_until(lambda: "(port 7777) freed." in srv.log_text())
+        sock.close()
+        assert c.info("stats")["sync_full"] == 2
+    finally:
+        srv.stop()

@@ -268,6 +268,11 @@ class Master:
         stream = ReplicaStream(self, client)
         self._make_replica(client, stream)
         self.sync_full += 1
+        host = client.addr.rsplit(":", 1)[0]
+        for old in self.backlogs:          # the same replica back: its old stream goes
+            if (old.listening_port == stream.listening_port
+                    and old.client.addr.rsplit(":", 1)[0] == host):
+                self._drop(old)
         if psync:
             client.write_raw(b"+FULLRESYNC %s %d\r\n" % (stream.replid, stream.start_offset))
             client.flush()
@@ -389,6 +394,9 @@ class Master:
         log.notice(f"Connection with replica {client.addr} lost.")
 
     def _drop(self, stream):
+        if stream.detached_at is not None:
+            log.notice(f"Backlog of replica {stream.client.addr} "
+                       f"(port {stream.listening_port}) freed.")
         stream.closed = True
         with self.sinks_lock:
             self.backlogs = [s for s in self.backlogs if s is not stream]
