@@ -441,3 +441,31 @@ def test_a_replica_back_with_a_full_resync_frees_its_old_stream(tmp_path):
         assert c.info("stats")["sync_full"] == 2
     finally:
         srv.stop()
+
+
+def test_keydb_ft_replica_resumes_from_a_redis_server_master(tmp_path):
+    """keydb-ft as a replica: when its link drops it asks PSYNC with the master's ID and
+    the offset it applied, and redis-server 7.0 continues the stream (no second RDB)."""
+    mdir, rdir = _dirs(tmp_path)
+    master = RealRedis(mdir)
+    master.client().execute_command("DEBUG", "POPULATE", "3000")   # not propagated
+    replica = ServerProcess(rdir, threads=2,
+                            args=["--replicaof", "127.0.0.1", str(master.port)])
+    try:
+        m, r = master.client(), replica.client()
+        wait_until(lambda: r.info("replication")["master_link_status"] == "up", timeout=60)
+        m.set("before", "1")
+        wait_until(lambda: r.get("before") == b"1")
+        assert m.client_kill_filter(_type="replica") == 1
+        for i in range(200):                      # while it reconnects
+            m.incr("during")
+            m.hset("h", f"f{i}", i)
+        wait_until(lambda: m.info("stats")["sync_partial_ok"] == 1, timeout=30)
+        m.set("after", "1")
+        wait_until(lambda: r.get("after") == b"1", timeout=30)
+        assert _digest(r) == _digest(m) and r.dbsize() == 3004
+        assert m.info("stats")["sync_full"] == 1
+        assert "Successful partial resynchronization with master." in replica.log_text()
+    finally:
+        replica.stop()
+        master.stop()

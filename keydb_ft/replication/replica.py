@@ -2,8 +2,10 @@
 follow a master -- redis-server 7.0 or another keydb-ft -- as a Redis replica does.
 
 A link thread connects and does the handshake (AUTH with masterauth / masteruser when
-set, REPLCONF listening-port and capa psync2, then PSYNC ? -1: always a full resync),
+set, REPLCONF listening-port and capa psync2, then PSYNC ? -1: a full resync),
 reads the RDB and loads it in place of the dataset, clients getting LOADING meanwhile.
+After a drop it asks PSYNC <the master's ID> <one past the offset it applied> first,
+and on +CONTINUE keeps its data and goes on with the stream (a partial resync).
 The socket then goes to a loop as the master's client (MasterClient, flag M): the loop
 runs the stream's commands as any client's, without replies, and they reach this
 server's own AOF and replicas. The master's REPLCONF GETACK is answered, and an ACK
@@ -72,8 +74,10 @@ class ReplicaLink:
         self.host, self.port = host, port
         self.state = "connect"        # connect / sync / connected (ROLE's words)
         self.client = None            # the MasterClient once synced
-        self.base = 0                 # the master's offset at the full resync
+        self.base = 0                 # the master's offset at the last (re)sync
         self.received = 0             # stream bytes read since then
+        self.replid = None            # the master's replication ID, for a PSYNC to resume
+        self.applied = None           # the offset applied when the link last dropped
         self.last_io = time.time()
         self.stopped = threading.Event()
         self.down = threading.Event()  # set when the master's connection closes
@@ -118,10 +122,23 @@ class ReplicaLink:
             _expect(reader, [b"PING"], b"+PONG")
             _expect(reader, [b"REPLCONF", b"listening-port", b"%d" % cfg.port])
             _expect(reader, [b"REPLCONF", b"capa", b"psync2"])
-            sock.sendall(encode_command([b"PSYNC", b"?", b"-1"]))
+            resume = self.replid is not None and self.applied is not None
+            if resume:                        # what we lack starts one past what we applied
+                sock.sendall(encode_command([b"PSYNC", self.replid, b"%d" % (self.applied + 1)]))
+            else:
+                sock.sendall(encode_command([b"PSYNC", b"?", b"-1"]))
             line = reader.line()
+            if resume and line.startswith(b"+CONTINUE"):
+                words = line.split()
+                if len(words) > 1:
+                    self.replid = words[1]    # a new ID after a failover (PSYNC2)
+                log.notice("Successful partial resynchronization with master.")
+                self._hand_over(sock, reader, self.applied)
+                sock = None
+                return
             if not line.startswith(b"+FULLRESYNC"):
                 raise ValueError(f"unexpected reply to PSYNC: {line[:80]!r}")
+            self.replid = line.split()[1]
             base = int(line.split()[2])
             log.notice(f"Full resync from master: {line[12:].decode('utf-8', 'replace')}")
             header = reader.line()
@@ -133,15 +150,19 @@ class ReplicaLink:
             self._load(payload)
             if self.stopped.is_set():
                 return
-            self.base, self.received = base, 0
-            sock.settimeout(None)
-            sock.setblocking(False)
-            loop = server.loops[0]
-            loop.post(self._attach, loop, sock, reader.rest())
+            self._hand_over(sock, reader, base)
             sock = None                       # the loop owns it now
         finally:
             if sock is not None:
                 sock.close()
+
+    def _hand_over(self, sock, reader, base):
+        """The stream starts at offset base: the socket goes to a loop."""
+        self.base, self.received, self.applied = base, 0, None
+        sock.settimeout(None)
+        sock.setblocking(False)
+        loop = self.server.loops[0]
+        loop.post(self._attach, loop, sock, reader.rest())
 
     def _load(self, payload):
         from ..commands.persistence import _empty_keyspace, _loading
@@ -177,6 +198,7 @@ class ReplicaLink:
 
     def client_closed(self, client):
         if client is self.client:
+            self.applied = self.offset()      # a partial command read is not applied
             self.client = None
             self.state = "connect"
             log.notice("Connection with master lost.")
