@@ -105,6 +105,7 @@ def test_sync_stream_matches_redis(server, real_redis, tmp_path):
     SELECT where the database changes, relative times made absolute)."""
     rc = real_redis.client()
     payload = rc.dump(rc.set("p", "v") and "p")
+    rc.close()
     restores = [("RESTORE", "r1", "100000", payload), ("RESTORE", "r2", "0", payload),
                 ("restore", "r3", str(int(time.time() * 1000) + 10 ** 6), payload, "absttl")]
     streams = []
@@ -126,6 +127,7 @@ def test_sync_stream_matches_redis(server, real_redis, tmp_path):
         finally:
             sock.close()
             c.config_set("repl-ping-replica-period", 10)
+        c.close()
         path = tmp_path / f"{srv.port}.rdb"
         path.write_bytes(rdb)
         check_rdb(str(path))
@@ -141,14 +143,15 @@ def test_sync_stream_matches_redis(server, real_redis, tmp_path):
 def test_psync_replconf_and_introspection(server, real_redis):
     """PSYNC is a full resync with this server's replid; the replica shows in INFO,
     ROLE and CLIENT LIST once its RDB is out; REPLCONF as Redis answers it."""
-    c = server.client()
+    c, rc = server.client(), real_redis.client()
     for args in [("REPLCONF", "listening-port"), ("REPLCONF", "nosuch", "1"),
                  ("REPLCONF", "capa", "eof", "capa", "psync2"),
                  ("REPLCONF", "listening-port", "x"), ("REPLICAOF", "127.0.0.1", "x"),
                  ("REPLICAOF", "127.0.0.1", "70000"), ("REPLICAOF", "NO", "ONE"),
                  ("SLAVEOF", "no", "one"), ("REPLICAOF", "127.0.0.1")]:
-        ours, theirs = same(c, real_redis.client(), *args)
+        ours, theirs = same(c, rc, *args)
         assert ours == theirs, args
+    rc.close()
     sock, rdb, left, first = _attach(server.port,
                                      b"REPLCONF listening-port 6399\r\nPSYNC ? -1\r\n")
     try:
@@ -172,6 +175,7 @@ def test_psync_replconf_and_introspection(server, real_redis):
         sock.close()
     wait_until(lambda: c.info("replication")["connected_slaves"] == 0)
     assert c.set("still", "writable") and c.get("still") == b"writable"
+    c.close()
 
 
 def _digest(client):

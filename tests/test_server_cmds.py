@@ -106,6 +106,9 @@ def _held_and_waiting(srv):
     admin.flushall()
     clients = [srv.client(protocol=2) for _ in range(3)]
     conns = [client.connection_pool.get_connection() for client in clients]
+    for conn in conns:
+        conn.send_command("CLIENT", "ID")
+    ids = {str(conn.read_response()) for conn in conns}
     try:
         conns[0].send_command("BLPOP", "a", "0")
         conns[1].send_command("BLPOP", "b", "30")
@@ -114,8 +117,7 @@ def _held_and_waiting(srv):
         conns[2].send_command("SET", "k", "v")
         wait_info_blocked(admin, 3)
         info = admin.info("clients")
-        flags = sorted(line["flags"] for line in admin.client_list()
-                       if line["cmd"] != "client|list")
+        flags = sorted(line["flags"] for line in admin.client_list() if line["id"] in ids)
         admin.client_unpause()
         admin.rpush("a", "1")
         admin.rpush("b", "2")
