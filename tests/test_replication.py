@@ -473,3 +473,33 @@ def test_keydb_ft_replica_resumes_from_a_redis_server_master(tmp_path):
     finally:
         replica.stop()
         master.stop()
+
+
+def test_sub_replica_follows_the_chain_and_resyncs_with_it(tmp_path):
+    """keydb-ft master -> keydb-ft replica -> redis-server replica: writes on the top
+    reach the bottom; when the middle one resyncs in full, its own replica does too."""
+    for name in ("m", "b", "c"):
+        (tmp_path / name).mkdir()
+    top = ServerProcess(tmp_path / "m", threads=2)
+    middle = ServerProcess(tmp_path / "b", threads=2,
+                           args=["--replicaof", "127.0.0.1", str(top.port)])
+    bottom = None
+    try:
+        m, b = top.client(), middle.client()
+        wait_until(lambda: b.info("replication")["master_link_status"] == "up", timeout=60)
+        bottom = RealRedis(tmp_path / "c", args=["--replicaof", "127.0.0.1", str(middle.port)])
+        c = bottom.client()
+        wait_until(lambda: c.info("replication").get("master_link_status") == "up", timeout=60)
+        m.set("through", "the chain")
+        wait_until(lambda: c.get("through") == b"the chain", timeout=30)
+        assert b.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+        m.set("while", "detached")
+        assert b.execute_command("REPLICAOF", "127.0.0.1", str(top.port)) == b"OK"
+        wait_until(lambda: middle.client().info("stats")["sync_full"] == 2, timeout=60)
+        wait_until(lambda: c.get("while") == b"detached", timeout=60)
+        assert _digest(c) == _digest(b) == _digest(m)
+    finally:
+        if bottom is not None:
+            bottom.stop()
+        middle.stop()
+        top.stop()

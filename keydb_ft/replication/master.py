@@ -393,6 +393,16 @@ class Master:
             self._drop(stream)
         log.notice(f"Connection with replica {client.addr} lost.")
 
+    def forget_replicas(self):
+        """The dataset is being replaced (this server resyncs from its own master): every
+        replica must sync in full again, so none of their streams is kept for PSYNC."""
+        for stream in list(self.backlogs):
+            self._drop(stream)
+        for stream in list(self.replicas):
+            with stream.lock:
+                stream.online = False         # not kept when its connection closes
+            stream.client.loop.post(stream.client.close)
+
     def _drop(self, stream):
         if stream.detached_at is not None:
             log.notice(f"Backlog of replica {stream.client.addr} "

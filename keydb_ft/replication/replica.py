@@ -139,6 +139,7 @@ class ReplicaLink:
             if not line.startswith(b"+FULLRESYNC"):
                 raise ValueError(f"unexpected reply to PSYNC: {line[:80]!r}")
             self.replid = line.split()[1]
+            self.applied = None               # the data is being replaced: no resuming
             base = int(line.split()[2])
             log.notice(f"Full resync from master: {line[12:].decode('utf-8', 'replace')}")
             header = reader.line()
@@ -167,8 +168,7 @@ class ReplicaLink:
     def _load(self, payload):
         from ..commands.persistence import _empty_keyspace, _loading
         server = self.server
-        for stream in list(server.master.replicas):   # our own replicas sync again, as
-            stream.client.loop.post(stream.client.close)   # the data set is replaced
+        server.master.forget_replicas()       # the data set is replaced: they sync again
         log.notice("MASTER <-> REPLICA sync: Flushing old data")
         with _loading(server):
             _empty_keyspace(server)
