@@ -203,6 +203,38 @@ def _writers(srv, stop, errors, count=4):
     return threads
 
 
+def _settle(m, r, stop, threads, errors):
+    """With r's link up: let the writers run a little longer, stop them, write once
+    more and wait for r to have it; then r and m must have the same digest."""
+    time.sleep(0.5)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not errors
+    m.set("final", "write")
+    wait_until(lambda: r.get("final") == b"write", timeout=30)
+    assert _digest(r) == _digest(m) != b"0" * 40
+
+
+def _cut_link_and_write(m, r):
+    """Once r follows m: kill r's link on m and write while r reconnects."""
+    wait_until(lambda: r.info("replication")["master_link_status"] == "up", timeout=60)
+    m.set("before", "1")
+    wait_until(lambda: r.get("before") == b"1")
+    assert m.client_kill_filter(_type="replica") == 1
+    for i in range(200):
+        m.incr("during")
+        m.rpush("list", i)
+        m.hset("h", f"f{i}", i)
+
+
+def _stop(*servers):
+    """Stop the servers a test started (None: never started)."""
+    for srv in servers:
+        if srv is not None:
+            srv.stop()
+
+
 def _dirs(tmp_path):
     """A directory each for a master and its replica."""
     for name in ("m", "r"):
@@ -230,14 +262,7 @@ def test_redis_server_replica_follows(tmp_path):
         replica = RealRedis(rdir, args=["--replicaof", "127.0.0.1", str(master.port)])
         r = replica.client()
         wait_until(lambda: r.info("replication").get("master_link_status") == "up", timeout=60)
-        time.sleep(0.5)
-        stop.set()
-        for t in threads:
-            t.join()
-        assert not errors
-        m.set("final", "write")
-        wait_until(lambda: r.get("final") == b"write", timeout=30)
-        assert _digest(r) == _digest(m) != b"0" * 40
+        _settle(m, r, stop, threads, errors)
         assert r.dbsize() == m.dbsize() > 20000
         assert r.get("counter:0") == m.get("counter:0")
         assert m.info("replication")["connected_slaves"] == 1
@@ -254,9 +279,7 @@ def test_redis_server_replica_follows(tmp_path):
         wait_until(lambda: r.get("in-multi") == b"1")
     finally:
         stop.set()
-        if replica is not None:
-            replica.stop()
-        master.stop()
+        _stop(replica, master)
     assert "Unexpected error" not in master.log_text()
 
 
@@ -304,14 +327,7 @@ def test_follows_a_redis_server_master(tmp_path):
                                 args=["--replicaof", "127.0.0.1", str(master.port)])
         r = replica.client()
         wait_until(lambda: r.info("replication")["master_link_status"] == "up", timeout=60)
-        time.sleep(0.5)
-        stop.set()
-        for t in threads:
-            t.join()
-        assert not errors
-        m.set("final", "write")
-        wait_until(lambda: r.get("final") == b"write", timeout=30)
-        assert _digest(r) == _digest(m) != b"0" * 40
+        _settle(m, r, stop, threads, errors)
         assert r.pttl("ttl") > 0
         ours, theirs = same(r, m, "SET", "x", "1")
         assert ours == ("error", "ReadOnlyError", "You can't write against a read only replica.")
@@ -328,9 +344,7 @@ def test_follows_a_redis_server_master(tmp_path):
         assert r.set("only-here", "1") and r.dbsize() == m.dbsize() + 1
     finally:
         stop.set()
-        if replica is not None:
-            replica.stop()
-        master.stop()
+        _stop(replica, master)
     assert "Unexpected error" not in replica.log_text()
 
 
@@ -359,8 +373,7 @@ def test_chain_of_keydb_ft_servers(tmp_path):
         assert replica.client(db=1).get("in db 1") == b"yes"
         assert m.info("replication")["connected_slaves"] == 1
     finally:
-        replica.stop()
-        master.stop()
+        _stop(replica, master)
     for srv in (master, replica):
         assert "Unexpected error" not in srv.log_text()
 
@@ -385,8 +398,7 @@ def test_replica_leaves_expiry_to_its_master(tmp_path):
         assert m.get("short") is None               # the master expires it: DEL follows
         wait_until(lambda: r.dbsize() == 1)
     finally:
-        replica.stop()
-        master.stop()
+        _stop(replica, master)
 
 
 def test_reconnecting_replica_resumes_with_a_partial_resync(tmp_path):
@@ -401,13 +413,7 @@ def test_reconnecting_replica_resumes_with_a_partial_resync(tmp_path):
         m.execute_command("DEBUG", "POPULATE", "3000")
         replica = RealRedis(rdir, args=["--replicaof", "127.0.0.1", str(master.port)])
         r = replica.client()
-        wait_until(lambda: r.info("replication")["master_link_status"] == "up", timeout=60)
-        m.set("before", "1")
-        wait_until(lambda: r.get("before") == b"1")
-        assert m.client_kill_filter(_type="replica") == 1
-        for i in range(200):                      # while it reconnects
-            m.incr("during")
-            m.rpush("list", i)
+        _cut_link_and_write(m, r)
         wait_until(lambda: m.info("stats")["sync_partial_ok"] == 1, timeout=30)
         m.set("after", "1")
         wait_until(lambda: r.get("after") == b"1", timeout=30)
@@ -421,9 +427,7 @@ def test_reconnecting_replica_resumes_with_a_partial_resync(tmp_path):
         sock.close()
         wait_until(lambda: m.info("stats")["sync_partial_err"] == 1)
     finally:
-        if replica is not None:
-            replica.stop()
-        master.stop()
+        _stop(replica, master)
     assert "Unexpected error" not in master.log_text()
 
 
@@ -457,22 +461,15 @@ def test_keydb_ft_replica_resumes_from_a_redis_server_master(tmp_path):
                             args=["--replicaof", "127.0.0.1", str(master.port)])
     try:
         m, r = master.client(), replica.client()
-        wait_until(lambda: r.info("replication")["master_link_status"] == "up", timeout=60)
-        m.set("before", "1")
-        wait_until(lambda: r.get("before") == b"1")
-        assert m.client_kill_filter(_type="replica") == 1
-        for i in range(200):                      # while it reconnects
-            m.incr("during")
-            m.hset("h", f"f{i}", i)
+        _cut_link_and_write(m, r)
         wait_until(lambda: m.info("stats")["sync_partial_ok"] == 1, timeout=30)
         m.set("after", "1")
         wait_until(lambda: r.get("after") == b"1", timeout=30)
-        assert _digest(r) == _digest(m) and r.dbsize() == 3004
+        assert _digest(r) == _digest(m) and r.dbsize() == 3005     # 3000 + 5 written
         assert m.info("stats")["sync_full"] == 1
         assert "Successful partial resynchronization with master." in replica.log_text()
     finally:
-        replica.stop()
-        master.stop()
+        _stop(replica, master)
 
 
 def test_sub_replica_follows_the_chain_and_resyncs_with_it(tmp_path):
@@ -499,7 +496,4 @@ def test_sub_replica_follows_the_chain_and_resyncs_with_it(tmp_path):
         wait_until(lambda: c.get("while") == b"detached", timeout=60)
         assert _digest(c) == _digest(b) == _digest(m)
     finally:
-        if bottom is not None:
-            bottom.stop()
-        middle.stop()
-        top.stop()
+        _stop(bottom, middle, top)
