@@ -363,8 +363,10 @@ OPTIONS = [
     Option("replica-ignore-disk-write-errors", "bool", False),
     Option("propagation-error-behavior", "enum", "ignore",
            choices=("ignore", "panic", "panic-on-replicas")),
-    Option("min-replicas-to-write", "int", 0, aliases=("min-slaves-to-write",)),
-    Option("min-replicas-max-lag", "int", 10, aliases=("min-slaves-max-lag",)),
+    Option("min-replicas-to-write", "int", 0, aliases=("min-slaves-to-write",),
+           apply="min_replicas"),
+    Option("min-replicas-max-lag", "int", 10, aliases=("min-slaves-max-lag",),
+           apply="min_replicas"),
     Option("active-replica", "bool", False, mutable=False),
     Option("multi-master", "bool", False, mutable=False),
     # cluster

@@ -63,6 +63,11 @@ PACKED_THRESHOLD = "ERR argument must be a memory value bigger than 1 and smalle
 RESP2_UNSUPPORTED = "ERR RESP2 is not supported by this command"
 NOPROTO = "NOPROTO unsupported protocol version"
 READONLY = "READONLY You can't write against a read only replica."
+NOREPLICAS = "NOREPLICAS Not enough good replicas to write."
+MASTERDOWN = ("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to "
+              "'no'.")
+# EXEC refused by a gate check after its commands were queued (Redis's execCommandAbort)
+EXECABORT_BECAUSE = "EXECABORT Transaction discarded because of: {}"
 REPLICAOF_FROM_REPLICA = "ERR Command is not valid when client is a replica."
 INVALID_MASTER_PORT = "ERR Invalid master port"
 UNKNOWN_REPLCONF = "ERR Unrecognized REPLCONF option: {}"

@@ -33,6 +33,27 @@ from .slowlog import SlowLog
 from .stats import LoopStats
 
 
+# Redis's processCommand refuses in this order: too few good replicas for a write
+# (min-replicas-to-write), then a replica's READONLY and MASTERDOWN, then LOADING
+GATE_ORDER = ("noreplicas", "replica", "loading")
+
+
+def _chain(checks):
+    """One callable for the gate checks, in order: the first error text wins."""
+    if not checks:
+        return None
+    if len(checks) == 1:
+        return checks[0]
+
+    def gate(c, cmd, argv):
+        for check in checks:
+            text = check(c, cmd, argv)
+            if text is not None:
+                return text
+        return None
+    return gate
+
+
 class Server:
     def __init__(self, config):
         self.config = config
@@ -47,7 +68,9 @@ class Server:
         self.monitor_lock = leaf_lock(21, "monitors")
         self.monitors = []
         self.slowlog = SlowLog(config)
-        self.gate_checks = None
+        self.gate_checks = None        # the installed gate checks in one call (set_gate)
+        self.gates = {}                # name -> check(c, cmd, argv) -> error text or None
+        self.gate_lock = threading.Lock()
         self.link = None               # ReplicaLink while this server is a replica
         self.loops = []
         self.listeners = []
@@ -70,7 +93,6 @@ class Server:
         self.flushall_hooks = []       # after FLUSHALL (a save when save points exist)
         self.swapdb_hooks = []         # after SWAPDB, with every stripe held
         self.info_providers = {}       # INFO section name -> fn(server) -> [(key, value)]
-        self.gate_exec = None          # EXEC-time checks (OOM, read-only replica)
         self.active_expire_enabled = True
         self.pubsub = None             # set by commands/pubsub.py's installer
         self.pubsub_output_hard_limit = 0
@@ -80,6 +102,22 @@ class Server:
         self.expire_cycle_us = 0          # time in active expiry (cron thread only)
         self.gil_enabled = _gil_enabled()
         self.gc_policy = GcPolicy(config)
+
+    # -- gate checks -----------------------------------------------------------------------
+    def set_gate(self, name, check):
+        """Install check(c, cmd, argv) -> error text or None under name (one of
+        GATE_ORDER), or remove it (check None). Every command that is not plain goes
+        through `gate_checks`, which runs the installed checks in Redis's order and is
+        None when there are none: then the loops keep their fast lanes. A check judges
+        EXEC by the commands it would run (commands.dispatch.gate_needs)."""
+        with self.gate_lock:
+            gates = dict(self.gates)
+            if check is None:
+                gates.pop(name, None)
+            else:
+                gates[name] = check
+            self.gates = gates
+            self.gate_checks = _chain([gates[n] for n in GATE_ORDER if n in gates])
 
     # -- helpers read by handlers ----------------------------------------------------------
     def auth_required(self):

@@ -497,3 +497,107 @@ def test_sub_replica_follows_the_chain_and_resyncs_with_it(tmp_path):
         assert _digest(c) == _digest(b) == _digest(m)
     finally:
         _stop(bottom, middle, top)
+
+
+def _gate_session(port, unreachable):
+    """The replies and error counts of a session that changes min-replicas-to-write and
+    replica-serve-stale-data around writes, reads and transactions."""
+    def conn():
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        return sock
+
+    def call(sock, *args):
+        sock.sendall(b"*%d\r\n" % len(args) + b"".join(
+            b"$%d\r\n%s\r\n" % (len(a), a.encode()) for a in args))
+        data = sock.recv(65536)
+        while not data.endswith(b"\r\n"):
+            data += sock.recv(65536)
+        return data
+
+    a, b = conn(), conn()
+    got = []
+    try:
+        got.append(call(b, "CONFIG", "RESETSTAT"))
+        # a write queued before min-replicas-to-write is raised: EXEC is refused
+        got += [call(a, "MULTI"), call(a, "SET", "k", "1")]
+        got.append(call(b, "CONFIG", "SET", "min-replicas-to-write", "1"))
+        got.append(call(a, "EXEC"))
+        got += [call(a, "SET", "k", "2"), call(a, "GET", "k"), call(a, "INCR", "n")]
+        got += [call(a, "MULTI"), call(a, "SET", "k", "3"), call(a, "EXEC")]
+        got += [call(a, "MULTI"), call(a, "GET", "k"), call(a, "EXEC")]      # reads go on
+        got.append(b"good:" + re.search(rb"min_slaves_good_slaves:(\d+)",
+                                        call(b, "INFO", "replication")).group(1))
+        got.append(call(b, "CONFIG", "SET", "min-replicas-max-lag", "0"))    # off
+        got += [call(a, "SET", "k", "4"), call(b, "CONFIG", "SET", "min-replicas-max-lag", "10")]
+        got.append(call(b, "CONFIG", "SET", "min-replicas-to-write", "0"))
+        got.append(call(a, "SET", "k", "5"))
+        # a replica whose link is down, told not to serve stale data
+        got += [call(a, "MULTI"), call(a, "GET", "k")]
+        got.append(call(b, "CONFIG", "SET", "replica-serve-stale-data", "no"))
+        got.append(call(b, "REPLICAOF", "127.0.0.1", str(unreachable)))
+        got.append(call(a, "EXEC"))
+        for args in (("GET", "k"), ("PING",), ("SET", "k", "6"), ("DBSIZE",), ("ECHO", "x"),
+                     ("CONFIG", "GET", "replica-serve-stale-data"), ("MULTI",), ("GET", "k"),
+                     ("EXEC",)):
+            got.append(call(a, *args))
+        got.append(call(b, "CONFIG", "SET", "replica-serve-stale-data", "yes"))
+        got += [call(a, "GET", "k"), call(a, "SET", "k", "7")]
+        got.append(call(b, "REPLICAOF", "NO", "ONE"))
+        got += [call(a, "SET", "k", "8"), call(a, "GET", "k")]
+        got.append(call(b, "INFO", "errorstats"))
+        got.append(b"".join(re.findall(rb"cmdstat_exec:[^\r]*", call(b, "INFO", "commandstats"))))
+        return [re.sub(rb"usec(_per_call)?=[\d.]+", b"", reply) for reply in got]
+    finally:
+        a.close()
+        b.close()
+
+
+def test_write_gates_match_redis(tmp_path):
+    """min-replicas-to-write refuses writes with NOREPLICAS (EXEC with EXECABORT, even
+    when the write was queued before the setting), and a replica whose link is down
+    refuses what needs fresh data with MASTERDOWN under replica-serve-stale-data no:
+    the same replies, error counts and EXEC counts as redis-server 7.0's."""
+    mdir, rdir = _dirs(tmp_path)
+    ours = ServerProcess(mdir, threads=2)
+    theirs = RealRedis(rdir)
+    try:
+        unreachable = socket.socket()
+        unreachable.bind(("127.0.0.1", 0))     # bound, never listening: refused
+        port = unreachable.getsockname()[1]
+        mine = _gate_session(ours.port, port)
+        assert mine == _gate_session(theirs.port, port)
+        unreachable.close()
+        assert b"NOREPLICAS" in mine[4] and b"MASTERDOWN" in b"".join(mine)
+    finally:
+        _stop(ours, theirs)
+
+
+def test_min_replicas_to_write_counts_acknowledging_replicas(tmp_path):
+    """With min-replicas-to-write 1 a master refuses writes until a replica is online
+    and acknowledging, and again once it has been silent for longer than
+    min-replicas-max-lag seconds."""
+    mdir, rdir = _dirs(tmp_path)
+    master = ServerProcess(mdir, threads=2, args=["--min-replicas-to-write", "1",
+                                                  "--min-replicas-max-lag", "2"])
+    replica = None
+    try:
+        m = master.client()
+        assert "NOREPLICAS" in str(raw_reply(m, "SET", "k", "1"))
+        assert m.info("replication")["min_slaves_good_slaves"] == 0
+        replica = RealRedis(rdir, args=["--replicaof", "127.0.0.1", str(master.port)])
+        r = replica.client()
+        wait_until(lambda: m.info("replication")["min_slaves_good_slaves"] == 1, timeout=60)
+        assert m.set("k", "2") is True
+        wait_until(lambda: r.get("k") == b"2")
+        replica.proc.send_signal(19)            # SIGSTOP: connected, but no more ACKs
+        try:
+            wait_until(lambda: m.info("replication")["min_slaves_good_slaves"] == 0,
+                       timeout=30)
+            assert "NOREPLICAS" in str(raw_reply(m, "SET", "k", "3"))
+            assert m.get("k") == b"2"
+        finally:
+            replica.proc.send_signal(18)        # SIGCONT
+        wait_until(lambda: m.info("replication")["min_slaves_good_slaves"] == 1, timeout=30)
+        assert m.set("k", "4") is True
+    finally:
+        _stop(replica, master)

@@ -1,5 +1,6 @@
 """INFO, CLIENT, SLOWLOG, MONITOR, TIME, DEBUG: what operators and tools read."""
 
+import socket
 import threading
 import time
 
@@ -463,3 +464,73 @@ def test_debug_and_migrate_inside_multi(server, real_redis, r):
     assert r.mget("pop:0", "pop:1") == [b"value:0", b"value:1"]
     real.delete("moved")
     real.close()
+
+
+# what each secret-bearing command looks like in MONITOR and SLOWLOG: passwords hidden
+_SECRET_COMMANDS = (
+    ("MIGRATE", "127.0.0.1", "1", "key", "9", "5000"),
+    ("MIGRATE", "127.0.0.1", "1", "key", "9", "5000", "AUTH", "pw"),
+    ("MIGRATE", "127.0.0.1", "1", "key", "9", "5000", "COPY", "AUTH2", "user", "pw"),
+    ("MIGRATE", "127.0.0.1", "1", "", "9", "5000", "AUTH", "pw", "KEYS", "a", "b"),
+    ("AUTH", "not-real"),
+    ("AUTH", "not-real", "not-a-password"),
+    ("AUTH", "a", "b", "c"),
+    ("HELLO", "2", "AUTH", "not-real", "not-a-password", "SETNAME", "n"),
+    ("HELLO", "2", "AUTH", "only-one"),
+    ("HELLO", "9", "AUTH", "u", "p"),
+    ("CONFIG", "SET", "masterauth", "s3cret"),
+    ("CONFIG", "SET", "masterauth", "", "maxclients", "10000"),
+)
+
+
+_SECRET_NAMES = {b'"%s"' % args[0].encode() for args in _SECRET_COMMANDS}
+
+
+def _encode(*args):
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a.encode())
+                                            for a in args)
+
+
+def _secrets_seen(srv):
+    """Run _SECRET_COMMANDS on srv; what a MONITOR and the slowlog showed of them."""
+    watcher = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    client = srv.client()
+    try:
+        watcher.sendall(b"*1\r\n$7\r\nMONITOR\r\n")
+        assert watcher.recv(100) == b"+OK\r\n"
+        client.config_set("slowlog-log-slower-than", 0)
+        client.slowlog_reset()
+        sender = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        with sender:                     # raw: redis-py raises on a failed AUTH
+            sender.sendall(b"".join(_encode(*args) for args in _SECRET_COMMANDS)
+                           + _encode("ECHO", "sent"))
+            replies = b""
+            while not replies.endswith(b"$4\r\nsent\r\n"):
+                replies += sender.recv(65536)
+        client.config_set("slowlog-log-slower-than", 10000)
+        logged = [entry["command"] for entry in client.slowlog_get(100)][::-1]
+        client.execute_command("PING", "end-of-monitor")
+        seen = b""
+        while b"end-of-monitor" not in seen:
+            seen += watcher.recv(65536)
+        lines = [line.split(b"] ", 1)[1] for line in seen.split(b"\r\n") if b"] " in line]
+        lines = [line for line in lines if line.split(b" ")[0].upper() in _SECRET_NAMES]
+        return lines, [e for e in logged if not e.startswith((b"SLOWLOG", b"CONFIG SET slow",
+                                                              b"ECHO"))]
+    finally:
+        watcher.close()
+        client.close()
+
+
+def test_secrets_are_redacted_as_redis_does(server, real_redis):
+    """MIGRATE's AUTH / AUTH2, AUTH, HELLO AUTH and CONFIG SET of requirepass or
+    masterauth show "(redacted)" in MONITOR and SLOWLOG wherever redis-server 7.0 hides
+    them (and only there: a malformed AUTH or HELLO stays as sent)."""
+    ours, theirs = _secrets_seen(server), _secrets_seen(real_redis)
+    fix_port = lambda rows: [row.replace(b'"%d"' % server.port, b"P").replace(  # noqa: E731
+        b'"%d"' % real_redis.port, b"P") for row in rows]
+    assert fix_port(ours[0]) == fix_port(theirs[0])
+    assert ours[1] == theirs[1]
+    assert b'"AUTH" "(redacted)" "(redacted)"' in ours[0]
+    assert b"CONFIG SET masterauth (redacted)" in ours[1]
+    assert not any(b"pw" in row or b"s3cret" in row for row in ours[0] + ours[1])

@@ -36,8 +36,17 @@ def cmd_config_get(c, argv):
     return dict(found.values())
 
 
+# values MONITOR and the slowlog never show (Redis's SENSITIVE_CONFIG options)
+_SENSITIVE = frozenset((b"requirepass", b"masterauth"))
+
+
+def _config_secrets(argv):
+    """CONFIG SET name value ...: the values of the sensitive options."""
+    return [i + 1 for i in range(2, len(argv) - 1, 2) if argv[i].lower() in _SENSITIVE]
+
+
 @command("config|set", -4, _ADMIN, tips=("request_policy:all_nodes",
-         "response_policy:all_succeeded"), **_DOC)
+         "response_policy:all_succeeded"), redact=_config_secrets, **_DOC)
 def cmd_config_set(c, argv):
     if len(argv) % 2:
         raise CommandError("ERR wrong number of arguments for 'config|set' command")

@@ -80,7 +80,34 @@ def cmd_swapdb(c, argv):
     return OK
 
 
-@command("auth", -2, "noscript loading stale fast no_auth allow_busy", acl="connection", **CONN)
+def _auth_secrets(argv):
+    """AUTH [user] password: both hidden (MONITOR, slowlog) unless it has too many words."""
+    return range(1, len(argv)) if len(argv) <= 3 else ()
+
+
+def _hello_secrets(argv):
+    """HELLO's AUTH user password, as far as its options read before one is wrong."""
+    try:
+        if len(argv) >= 2 and not 2 <= to_int(argv[1]) <= 3:
+            return ()
+    except CommandError:
+        return ()
+    found = []
+    i = 2
+    while i < len(argv):
+        word, more = argv[i].lower(), len(argv) - 1 - i
+        if word == b"auth" and more >= 2:
+            found += (i + 1, i + 2)
+            i += 3
+        elif word == b"setname" and more:
+            i += 2
+        else:
+            break
+    return found
+
+
+@command("auth", -2, "noscript loading stale fast no_auth allow_busy", acl="connection",
+         redact=_auth_secrets, **CONN)
 def cmd_auth(c, argv):
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
@@ -95,7 +122,8 @@ def cmd_auth(c, argv):
     return OK
 
 
-@command("hello", -1, "noscript loading stale fast no_auth allow_busy", acl="connection", **CONN)
+@command("hello", -1, "noscript loading stale fast no_auth allow_busy", acl="connection",
+         redact=_hello_secrets, **CONN)
 def cmd_hello(c, argv):
     version = None
     if len(argv) >= 2:

@@ -278,7 +278,7 @@ def run_batch(c, requests, len_=len, hash_=hash, type_=type, bytes_=bytes, perf=
         if elapsed >= slow_floor:
             _slow(c, server, cmd, argv, elapsed)
         if monitors and not cmd.skip_monitor:
-            server.feed_monitors(c, argv)
+            server.feed_monitors(c, cmd.shown(argv))
     return ran
 
 
@@ -512,7 +512,7 @@ def _slow(c, server, cmd, argv, elapsed, slowlog=True):
     threshold."""
     cfg = server.config
     if slowlog and elapsed >= cfg.slowlog_log_slower_than >= 0 and not cmd.skip_slowlog:
-        server.slowlog.add(c, argv, elapsed)
+        server.slowlog.add(c, cmd.shown(argv), elapsed)
     threshold = cfg.latency_monitor_threshold
     if threshold and elapsed // 1000 >= threshold:
         server.latency.add("fast-command" if "fast" in cmd.flags else "command",
@@ -616,8 +616,13 @@ def _execute_gated(c, argv):
     if server.gate_checks is not None:
         text = server.gate_checks(c, cmd, argv)
         if text is not None:
-            if c.in_multi and "multi_ok" not in flags:
-                c.multi_error = True
+            if c.in_multi:
+                if "runs_queue" in flags:       # EXEC: the transaction is discarded
+                    text = errors.EXECABORT_BECAUSE.format(text)
+                    from .transactions import end_transaction
+                    end_transaction(c)
+                else:
+                    c.multi_error = True
             _reject(c, stats, cmd, text, argv)
             return
     if server.pause_until and _must_pause(c, cmd):
@@ -639,6 +644,19 @@ def _execute_gated(c, argv):
                 "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", argv)
         return
     run(c, cmd, argv)
+
+
+def gate_needs(c, cmd):
+    """What a gate check judges cmd by, as Redis's processCommand does: (writes, needs
+    fresh data, needs the dataset loaded) -- cmd.write, and the lack of the `stale` and
+    `loading` flags. EXEC in a transaction is judged by the commands it would run: it
+    writes if one of them does, and needs what any one of them needs."""
+    if c.in_multi and "runs_queue" in cmd.flags:
+        queue = [queued for queued, _ in c.multi_queue]
+        return (any(q.write for q in queue), any("stale" not in q.flags for q in queue),
+                any("loading" not in q.flags for q in queue))
+    flags = cmd.flags
+    return cmd.write, "stale" not in flags, "loading" not in flags
 
 
 def _must_pause(c, cmd):
@@ -742,7 +760,7 @@ def run(c, cmd, argv, locked=False):
         if elapsed >= server.slow_floor:
             _slow(c, server, cmd, argv, elapsed)
     if server.monitors and not cmd.skip_monitor:
-        server.feed_monitors(c, argv)
+        server.feed_monitors(c, cmd.shown(argv))
     return result
 
 

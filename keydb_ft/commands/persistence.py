@@ -19,6 +19,7 @@ from ..persistence.rdb import LoadError, RdbPersistence
 from ..resp.writer import OK
 from . import INSTALLERS
 from .args import to_int
+from .dispatch import gate_needs
 from .registry import command, ks
 from .server import DEBUG_SUBCOMMANDS
 
@@ -167,10 +168,28 @@ def cmd_restore(c, argv):
 
 
 # -- MIGRATE -------------------------------------------------------------------------------------
+def _migrate_secrets(argv):
+    """MIGRATE's AUTH password and AUTH2 user password, as far as its options read."""
+    found = []
+    j = 6
+    while j < len(argv):
+        word, more = argv[j].lower(), len(argv) - j - 1
+        if word == b"auth" and more >= 1:
+            found.append(j + 1)
+            j += 1
+        elif word == b"auth2" and more >= 2:
+            found += (j + 1, j + 2)
+            j += 2
+        elif word not in (b"copy", b"replace"):
+            break
+        j += 1
+    return found
+
+
 @command("migrate", -6, "write no_lock", acl="keyspace dangerous",
          keys=[ks("RW access delete", 3), ks("RW access delete incomplete", keyword="KEYS",
                                              startfrom=-2, last=-1)],
-         tips=("nondeterministic_output",), group="generic")
+         tips=("nondeterministic_output",), group="generic", redact=_migrate_secrets)
 def cmd_migrate(c, argv):
     """DUMP the keys under their stripes, talk to the target with no stripe held (socket
     I/O), then delete what arrived unless COPY (stripes held again, DEL propagated)."""
@@ -390,6 +409,13 @@ def _empty_keyspace(server):
         locks.release_all()
 
 
+def _loading_gate(c, cmd, argv):
+    """LOADING for commands without the `loading` flag while a dataset loads."""
+    if c.server.loading and gate_needs(c, cmd)[2]:
+        return errors.LOADING
+    return None
+
+
 class _loading:
     """Loading state: no propagation, no active expiry, LOADING for other clients."""
 
@@ -401,15 +427,9 @@ class _loading:
         self.sinks, s.keyspace.sinks = s.keyspace.sinks, ()
         s.keyspace.sinks_changed()
         self.expire, s.active_expire_enabled = s.active_expire_enabled, False
-        self.gate = s.gate_checks
-        prev = self.gate
-
-        def gate(c, cmd, argv):
-            if s.loading and "loading" not in cmd.flags:
-                return errors.LOADING
-            return prev(c, cmd, argv) if prev is not None else None
-
-        s.gate_checks = gate
+        self.outer = not s.loading          # a load inside a load leaves the gate to it
+        if self.outer:
+            s.set_gate("loading", _loading_gate)
         s.loading = True
 
     def __exit__(self, *exc):
@@ -417,8 +437,9 @@ class _loading:
         s.keyspace.sinks = self.sinks
         s.keyspace.sinks_changed()
         s.active_expire_enabled = self.expire
-        s.gate_checks = self.gate
-        s.loading = False
+        if self.outer:
+            s.set_gate("loading", None)
+            s.loading = False
         s.rdb.dirty_base = _merged_dirty(s)
         _freeze(s)
 

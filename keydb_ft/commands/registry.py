@@ -105,12 +105,15 @@ def ks(flags, index=None, keyword=None, startfrom=1, last=0, step=1, limit=0,
     return KeySpec(flags, begin, ("range", last, step, limit), notes)
 
 
+REDACTED = b"(redacted)"
+
+
 class Command:
     __slots__ = ("name", "fullname", "arity", "flags", "acl", "key_specs", "tips", "handler",
                  "subcommands", "parent", "group", "since", "summary", "complexity",
                  "legacy_range", "simple_key", "movable", "getkeys", "deprecated", "doc_flags",
                  "replaced_by", "write", "denyoom", "readonly", "skip_slowlog", "skip_monitor",
-                 "id", "keyflags", "lock_mode", "info_arity", "plain", "lane")
+                 "id", "keyflags", "lock_mode", "info_arity", "plain", "lane", "redact")
 
     def __init__(self, name, arity, flags, acl, keys, tips, handler, parent, doc):
         self.name = name
@@ -137,6 +140,8 @@ class Command:
         self.getkeys = doc.get("getkeys")
         self.keyflags = doc.get("keyflags")   # fn(argv, position) -> flags (variable_flags)
         self.lane = doc.get("lane", LANE_NONE)
+        # fn(argv) -> the positions of secrets (passwords) MONITOR and the slowlog hide
+        self.redact = doc.get("redact")
         self.write = "write" in self.flags
         self.readonly = "readonly" in self.flags
         self.denyoom = "denyoom" in self.flags
@@ -163,6 +168,19 @@ class Command:
         self.plain = (handler is not None and not parent
                       and not _STATEFUL_CATEGORIES.intersection(self.acl_categories())
                       and not _STATEFUL_FLAGS.intersection(self.flags))
+
+    def shown(self, argv):
+        """argv as MONITOR and the slowlog show it: each secret the command's redact
+        function finds (AUTH's password, ...) replaced by "(redacted)", as Redis does."""
+        if self.redact is None:
+            return argv
+        positions = self.redact(argv)
+        if not positions:
+            return argv
+        shown = list(argv)
+        for i in positions:
+            shown[i] = REDACTED
+        return shown
 
     # -- keys ---------------------------------------------------------------------------
     def key_positions(self, argv):

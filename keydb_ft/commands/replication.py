@@ -107,6 +107,8 @@ def _install(server):
     master = server.master = Master(server)
     server.extensions.append(master)
     server.close_hooks.append(master.client_closed)
+    server.config.hooks["min_replicas"] = lambda config, opt, value: master.guard_writes()
+    master.guard_writes()
 
     def link_closed(client):
         link = server.link

@@ -106,10 +106,6 @@ def cmd_exec(c, argv):
         if c.dirty_cas or _watched_key_expired(c):
             end_transaction(c)
             return NULL_ARRAY
-        text = server.gate_exec(c, queue) if server.gate_exec else None
-        if text is not None:
-            end_transaction(c)
-            raise CommandError(text)
         c.in_multi = False
         c.replain()
         c.in_exec = True

@@ -27,7 +27,8 @@ from collections import deque
 
 from ..config import parse_memory
 from ..db.blocking import block, can_block, end_wait
-from ..errors import WAIT_ON_REPLICA, CommandError
+from ..commands.dispatch import gate_needs
+from ..errors import NOREPLICAS, WAIT_ON_REPLICA, CommandError
 from ..locks.striped import leaf_lock
 from ..log import log
 from ..persistence import snapshot as snap_mod
@@ -443,9 +444,39 @@ class Master:
             for stream in self.replicas:
                 stream.ping()
 
+    # -- min-replicas-to-write ---------------------------------------------------------------
+    def good_replicas(self):
+        """Online replicas whose last acknowledgement is at most min-replicas-max-lag
+        seconds old (whole seconds, as Redis counts them)."""
+        now = int(time.time())
+        max_lag = self.server.config.min_replicas_max_lag
+        return sum(1 for s in self.replicas
+                   if s.state == "online" and not s.closed and now - int(s.ack_time) <= max_lag)
+
+    def guard_writes(self):
+        """min-replicas-to-write or -max-lag changed: writes are refused (NOREPLICAS) while
+        this server, as a master, has fewer good replicas than asked for -- a gate check
+        only while both are set, so the fast lanes stay open otherwise."""
+        config = self.server.config
+        on = config.min_replicas_to_write and config.min_replicas_max_lag
+        self.server.set_gate("noreplicas", self._noreplicas if on else None)
+
+    def _noreplicas(self, c, cmd, argv):
+        server = self.server
+        if server.link is not None or not gate_needs(c, cmd)[0]:
+            return None
+        config = server.config
+        if (config.min_replicas_to_write and config.min_replicas_max_lag
+                and self.good_replicas() < config.min_replicas_to_write):
+            return NOREPLICAS
+        return None
+
     def info(self):
         online = [s for s in self.replicas if s.state == "online"]
         fields = [("connected_slaves", len(online))]
+        config = self.server.config
+        if config.min_replicas_to_write and config.min_replicas_max_lag:
+            fields.append(("min_slaves_good_slaves", self.good_replicas()))
         now = time.time()
         for n, s in enumerate(online):
             ip = s.client.addr.rsplit(":", 1)[0].strip("[]")

@@ -24,6 +24,7 @@ import threading
 import time
 
 from .. import errors
+from ..commands.dispatch import gate_needs
 from ..connection import READ_SIZE, Client
 from ..db.keyspace import MASTER_STREAM
 from ..log import log
@@ -259,15 +260,21 @@ def _expect(reader, argv, good=b"+OK"):
         raise ValueError(f"{argv[0].decode()} answered {line[:120].decode('utf-8', 'replace')}")
 
 
-def readonly_gate(previous):
-    """The gate check of a read-only replica: other clients' writes get READONLY."""
-    def gate(c, cmd, argv):
-        if (cmd.write and c.server.config.replica_read_only and c.server.link is not None
-                and "M" not in c.flags_extra):
-            return errors.READONLY
-        return previous(c, cmd, argv) if previous is not None else None
-    gate.previous = previous
-    return gate
+def replica_gate(c, cmd, argv):
+    """The gate check of a replica (installed while it follows a master): other clients'
+    writes get READONLY under replica-read-only, and while the link is not up, under
+    replica-serve-stale-data no, commands without the `stale` flag get MASTERDOWN."""
+    server = c.server
+    link = server.link
+    if link is None or "M" in c.flags_extra:
+        return None
+    writes, fresh, _ = gate_needs(c, cmd)
+    config = server.config
+    if writes and config.replica_read_only:
+        return errors.READONLY
+    if fresh and link.state != "connected" and not config.replica_serve_stale_data:
+        return errors.MASTERDOWN
+    return None
 
 
 def follow(server, host, port):
@@ -275,7 +282,7 @@ def follow(server, host, port):
     unfollow(server)
     link = server.link = ReplicaLink(server, host, port)
     server.keyspace.is_replica = True
-    server.gate_checks = readonly_gate(server.gate_checks)
+    server.set_gate("replica", replica_gate)
     link.start()
     log.notice(f"REPLICAOF {host}:{port} enabled")
 
@@ -288,7 +295,5 @@ def unfollow(server):
     link.stop()
     server.link = None
     server.keyspace.is_replica = False
-    gate = server.gate_checks
-    if gate is not None and hasattr(gate, "previous"):
-        server.gate_checks = gate.previous
+    server.set_gate("replica", None)
     return True
