@@ -188,9 +188,11 @@ class Server:
         import time as _t
         self.pause_all = mode == "all"
         self.pause_until = max(self.pause_until, _t.monotonic() + seconds)
+        self.keyspace.paused_until = self.pause_until
 
     def unpause(self):
         self.pause_until = 0
+        self.keyspace.paused_until = 0
         for client in self.client_list():
             if client.paused_requests is not None:
                 client.loop.post(_resume_paused, client)

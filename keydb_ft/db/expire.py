@@ -11,7 +11,7 @@ from .keyspace import now_ms
 def active_expire_cycle(server):
     if not getattr(server, "active_expire_enabled", True):
         return
-    if server.keyspace.is_replica and not server.keyspace.replica_expire:
+    if not server.keyspace.may_expire():
         return                          # a replica's keys go when its master says
     cfg = server.config
     budget = (1.0 / cfg.hz) * (0.25 + 0.05 * (cfg.active_expire_effort - 1))

@@ -129,8 +129,8 @@ class Database:
         nothing is deleted, and the key is gone for clients but not for the master's
         stream (MASTER_STREAM)."""
         ks = self.ks
-        if ks.is_replica and not ks.replica_expire:
-            return not getattr(MASTER_STREAM, "on", False)
+        if not ks.may_expire():
+            return not (ks.is_replica and getattr(MASTER_STREAM, "on", False))
         snapshot = ks.snapshot                  # read once: the walker clears it when done
         if snapshot is not None:                # a BGSAVE epoch: capture the stripe first
             snapshot.touch_one(i)
@@ -281,6 +281,7 @@ class Keyspace:
         self.lazyfree = LazyFree()   # frees big removed values off the loops (lazyfree.py)
         self.is_replica = False
         self.replica_expire = False
+        self.paused_until = 0        # CLIENT PAUSE's end (monotonic): keys stay till then
         self.sinks = ()              # propagation sinks (AOF, replication); set at start
         self.propagating = False     # some sink takes effects now (see sinks_changed)
         self.snapshot = None         # the running snapshot epoch (persistence/snapshot.py)
@@ -357,6 +358,20 @@ class Keyspace:
                         clients[client] = True
                         continue
                     client.dirty_cas = True
+
+    def may_expire(self):
+        """Whether an expired key may be deleted now. A replica leaves that to its master
+        (unless it is an active replica), and while clients are paused (CLIENT PAUSE,
+        WRITE or ALL) the dataset stays as it is, as Redis keeps it: such a key is gone
+        for clients but stays, and the expired_keys count with it, until then."""
+        if self.is_replica and not self.replica_expire:
+            return False
+        until = self.paused_until
+        if until:
+            if time.monotonic() < until:
+                return False
+            self.paused_until = 0
+        return True
 
     # -- access words (db/access.py) ------------------------------------------------------
     def tick(self, clock):

@@ -93,8 +93,9 @@ def purge_due(db, i, key, value):
 
 
 def _may_expire(ks):
-    """Replicas leave expiry to their master (unless they are active replicas)."""
-    return not ks.is_replica or ks.replica_expire
+    """Replicas leave expiry to their master (unless they are active replicas), and
+    nothing expires while clients are paused (Keyspace.may_expire)."""
+    return ks.may_expire()
 
 
 def _report(db, i, key, value, removed):
