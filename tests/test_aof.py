@@ -251,3 +251,17 @@ def test_expiry_propagates_del_or_unlink(keydb, lazy):
     word = b"UNLINK" if lazy == "yes" else b"DEL"
     assert b"$%d\r\n%s\r\n$4\r\ngone\r\n" % (len(word), word) in text
     assert text.index(word) < text.index(b"after")
+
+
+def test_published_messages_stay_out_of_the_aof(keydb):
+    """PUBLISH goes to replicas (their subscribers get it too) but not into the AOF: a
+    restart would deliver old messages to nobody."""
+    srv = keydb(*AOF)
+    c = srv.client()
+    c.publish("news", "not for the aof")
+    c.set("after", "1")
+    incr = os.path.join(_aof_dir(srv), "appendonly.aof.1.incr.aof")
+    wait_until(lambda: os.path.getsize(incr))
+    with open(incr, "rb") as fh:
+        data = fh.read()
+    assert b"after" in data and b"PUBLISH" not in data.upper()

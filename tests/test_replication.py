@@ -25,6 +25,8 @@ SEQUENCE = [
     ("SETEX", "se", "100", "v"), ("GETEX", "m1", "EX", "100"), ("GETEX", "m2", "PERSIST"),
     ("ZADD", "z", "1", "a", "2", "b"), ("ZPOPMIN", "z"), ("XADD", "st", "1-1", "f", "v"),
     ("SELECT", "0"), ("SET", "back", "1"), ("FLUSHDB",), ("SET", "after", "flush"),
+    ("PUBLISH", "news", "sent on to replicas"), ("SELECT", "5"), ("PUBLISH", "news", "again"),
+    ("SELECT", "0"),
 ]
 TRANSACTION = [("SET", "t1", "1"), ("INCR", "t1"), ("SET", "t2", "x")]
 
@@ -122,6 +124,9 @@ def test_sync_stream_matches_redis(server, real_redis, tmp_path):
             for cmd in TRANSACTION:
                 pipe.execute_command(*cmd)
             pipe.execute()
+            pipe = c.pipeline(transaction=True)        # one effect: not wrapped
+            pipe.publish("bla", "bla")
+            pipe.execute()
             c.set("last", "1")
             streams.append(_commands(_read_stream(sock, left, [b"SET", b"last", b"1"])))
         finally:
@@ -136,6 +141,7 @@ def test_sync_stream_matches_redis(server, real_redis, tmp_path):
     assert ours == theirs
     assert [b"GETDEL", b"c"] not in ours and [b"DEL", b"c"] in ours
     assert [b"MULTI"] in ours and [b"SELECT", b"3"] in ours
+    assert [b"PUBLISH", b"news", b"again"] in ours and ours[-2] == [b"PUBLISH", b"bla", b"bla"]
     assert [b"restore", b"r3", b"<ms>", payload, b"absttl"] in ours      # as sent
     assert [b"RESTORE", b"r1", b"<ms>", payload, b"ABSTTL"] in ours
 

@@ -88,12 +88,21 @@ def cmd_sunsubscribe(c, argv):
 
 @command("publish", 3, "pubsub loading stale fast may_replicate", **PUB)
 def cmd_publish(c, argv):
-    return c.server.pubsub.publish(argv[1], argv[2])
+    return _published(c, argv, c.server.pubsub.publish(argv[1], argv[2]))
+
+
+def _published(c, argv, receivers):
+    """A message is sent on to replicas too, as Redis does (their own subscribers
+    get it); the AOF never holds it."""
+    ks = c.server.keyspace
+    if ks.propagating:
+        ks.propagate_to_replicas(c.db.id, argv)
+    return receivers
 
 
 @command("spublish", 3, "pubsub loading stale fast may_replicate", keys=[ks("not_key", 1)], **PUB)
 def cmd_spublish(c, argv):
-    return c.server.pubsub.publish(argv[1], argv[2], shard=True)
+    return _published(c, argv, c.server.pubsub.publish(argv[1], argv[2], shard=True))
 
 
 _INTRO = dict(group="pubsub")

@@ -415,6 +415,13 @@ class Keyspace:
         for sink in self.sinks:
             sink.feed(dbid, argv)
 
+    def propagate_to_replicas(self, dbid, argv):
+        """An effect for replicas and not for the AOF (PUBLISH, which Redis sends its
+        replicas so that their subscribers get the message too)."""
+        for sink in self.sinks:
+            if sink.feeds_replica:
+                sink.feed(dbid, argv)
+
     def propagate_begin(self, client):
         """EXEC starts: sinks may wrap what follows in MULTI ... EXEC."""
         for sink in self.sinks:

@@ -49,6 +49,8 @@ class ReplicaStream(EffectFeed):
     group) and alone writes to the socket; `lock` (a leaf) only keeps that drain and
     WAIT's offset reading apart."""
 
+    feeds_replica = True
+
     def __init__(self, master, client):
         super().__init__()
         self.master = master

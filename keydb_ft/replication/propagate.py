@@ -51,6 +51,8 @@ class EffectFeed:
     and writes a group of (db id, encoded command) items (_emit, with the thread's
     state `tls`, whose `fed` it may set)."""
 
+    feeds_replica = False       # a replica's stream: also takes what the AOF never does
+
     def __init__(self):
         self.tls = _ThreadState()
 
