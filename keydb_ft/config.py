@@ -62,18 +62,27 @@ def _event_classes(text):
     return out + "".join(ch for ch in "KEm" if ch in given)
 
 
+def allows(mode, client):
+    """enable-debug-command / enable-protected-configs: yes, no, or local (a client on
+    this host: loopback or a unix socket)."""
+    return mode == "yes" or (mode == "local" and client.local)
+
+
 class Option:
     __slots__ = ("name", "kind", "default", "lo", "hi", "mutable", "choices", "apply",
-                 "aliases", "multi", "attr", "check", "clamp")
+                 "aliases", "multi", "attr", "check", "clamp", "protected")
 
     def __init__(self, name, kind, default, lo=0, hi=2 ** 63 - 1, mutable=True, choices=(),
-                 apply=None, aliases=(), multi=False, check=None, clamp=None):
+                 apply=None, aliases=(), multi=False, check=None, clamp=None, protected=False):
         self.name, self.kind, self.default = name, kind, default
         self.lo, self.hi, self.mutable, self.choices = lo, hi, mutable, choices
         self.apply, self.aliases, self.multi = apply, aliases, multi
         self.attr = name.replace("-", "_")
         self.check = check      # callable(text) for strings, (value) for bools: ConfigError
         self.clamp = clamp      # ints: (min, max) a value accepted in lo..hi is kept within
+        # CONFIG SET only under enable-protected-configs (yes, or local for a client on
+        # this host), as Redis guards the options that choose where files are written
+        self.protected = protected
 
     def parse(self, args):
         """Value from the argument words of a config line or CONFIG SET."""
@@ -196,8 +205,8 @@ def _check_title_template(text):
 
 OPTIONS = [
     # network
-    Option("bind", "list", ["*", "-::*"], mutable=False),
-    Option("port", "int", 6379, 0, 65535, mutable=False),
+    Option("bind", "list", ["*", "-::*"], apply="listen"),
+    Option("port", "int", 6379, 0, 65535, apply="listen"),
     Option("protected-mode", "bool", True),
     Option("tcp-backlog", "int", 511, 0, 2 ** 31 - 1, mutable=False),
     Option("timeout", "int", 0, 0, 2 ** 31 - 1),
@@ -300,10 +309,10 @@ OPTIONS = [
     Option("shared-objects-immortal", "bool", True, mutable=False),
     # persistence
     Option("save", "string", "3600 1 300 100 60 10000"),
-    Option("dbfilename", "string", "dump.rdb"),
-    Option("dir", "string", "", apply="dir"),
+    Option("dbfilename", "string", "dump.rdb", protected=True),
+    Option("dir", "string", "", apply="dir", protected=True),
     Option("rdbcompression", "bool", True),
-    Option("rdbchecksum", "bool", True),
+    Option("rdbchecksum", "bool", True, mutable=False),
     Option("rdb-del-sync-files", "bool", False),
     Option("stop-writes-on-bgsave-error", "bool", True),
     Option("sanitize-dump-payload", "enum", "no", choices=("no", "yes", "clients")),
@@ -381,7 +390,7 @@ OPTIONS = [
     Option("acl-pubsub-default", "enum", "resetchannels",
            choices=("allchannels", "resetchannels")),
     Option("tracking-table-max-keys", "int", 1000000),
-    Option("socket-mark-id", "int", 0, 0, 2 ** 32 - 1),
+    Option("socket-mark-id", "int", 0, 0, 2 ** 32 - 1, mutable=False),
     Option("bind-source-addr", "string", ""),
 ]
 

@@ -83,6 +83,15 @@ class EventLoop(threading.Thread):
         self.handlers[sock.fileno()] = _Callback(callback)
         self.epoll.register(sock.fileno(), _READ)
 
+    def unregister(self, sock):
+        """Stop calling back for sock (a listener CONFIG SET bind / port replaced)."""
+        fd = sock.fileno()
+        self.handlers.pop(fd, None)
+        try:
+            self.epoll.unregister(fd)
+        except (ValueError, OSError):
+            pass
+
     def add_client(self, client):
         self.clients[client.fd] = client
         self.handlers[client.fd] = client

@@ -54,6 +54,37 @@ def _chain(checks):
     return gate
 
 
+def _open_listeners(bind, port, backlog):
+    """Listening sockets for each bind address on port (a '-' before an address: skipped
+    when it cannot be taken). OSError, logged as Redis does, when one cannot; the ones
+    opened before it are closed."""
+    opened = []
+    for raw in [a for a in bind if a not in ("-::*",)] or ["*"]:
+        optional = raw.startswith("-")
+        host = raw.lstrip("-")
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        host = {"*": "0.0.0.0", "::*": "::"}.get(host, host)
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            if optional:
+                continue
+            log.warning(f"Warning: Could not create server TCP listening socket "
+                        f"{raw}:{port}: {exc.strerror}")
+            for other in opened:
+                other.close()
+            raise
+        sock.listen(backlog)
+        sock.setblocking(False)
+        opened.append(sock)
+    return opened
+
+
 class Server:
     def __init__(self, config):
         self.config = config
@@ -74,6 +105,7 @@ class Server:
         self.link = None               # ReplicaLink while this server is a replica
         self.loops = []
         self.listeners = []
+        self.listening = ([], 0)       # the bind addresses and port of `listeners`
         self.cron_stats = LoopStats()
         self.shutting_down = False
         self.stopped = threading.Event()
@@ -309,29 +341,56 @@ class Server:
     # -- start / stop ----------------------------------------------------------------------
     def listen(self):
         cfg = self.config
-        addresses = [a for a in cfg.bind if a not in ("-::*",)] or ["*"]
-        for raw in addresses:
-            optional = raw.startswith("-")
-            host = raw.lstrip("-")
-            family = socket.AF_INET6 if ":" in host else socket.AF_INET
-            host = {"*": "0.0.0.0", "::*": "::"}.get(host, host)
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            self.listeners = _open_listeners(cfg.bind, cfg.port, cfg.tcp_backlog)
+        except OSError:
+            log.warning(f"Failed listening on port {cfg.port} (tcp), aborting.")
+            sys.exit(1)
+        self.listening = (list(cfg.bind), cfg.port)
+
+    def relisten(self, bind, port):
+        """CONFIG SET bind / port, as Redis's changeBindAddr: the old listeners close,
+        the new ones open; connected clients stay. When one cannot be opened the old
+        ones open again and OSError says so. The listeners are loop 0's, so the change
+        runs there and the caller waits for it."""
+        if (list(bind), port) == self.listening:
+            return
+        loop = self.loops[0] if self.loops else None
+        if loop is None or loop.thread_id in (None, threading.get_native_id()):
+            return self._relisten(bind, port)
+        done, finished = [], threading.Event()
+
+        def run():
             try:
-                sock.bind((host, cfg.port))
+                self._relisten(bind, port)
+                done.append(None)
             except OSError as exc:
-                sock.close()
-                if optional:
-                    continue
-                log.warning(f"Warning: Could not create server TCP listening socket "
-                            f"{raw}:{cfg.port}: {exc.strerror}")
-                log.warning(f"Failed listening on port {cfg.port} (tcp), aborting.")
-                sys.exit(1)
-            sock.listen(cfg.tcp_backlog)
-            sock.setblocking(False)
-            self.listeners.append(sock)
+                done.append(exc)
+            finally:
+                finished.set()
+        loop.post(run)
+        if not finished.wait(10):
+            raise OSError("loop 0 did not answer")
+        if done[0] is not None:
+            raise done[0]
+
+    def _relisten(self, bind, port):
+        loop = self.loops[0] if self.loops else None
+        backlog = self.config.tcp_backlog
+        for sock in self.listeners:
+            if loop is not None:
+                loop.unregister(sock)
+            sock.close()
+        try:
+            self.listeners = _open_listeners(bind, port, backlog)
+            self.listening = (list(bind), port)
+        except OSError:
+            self.listeners = _open_listeners(*self.listening, backlog)
+            raise
+        finally:
+            if loop is not None:
+                for sock in self.listeners:
+                    loop.register(sock, lambda s=sock: self._accept(s))
 
     def start(self):
         cfg = self.config

@@ -142,3 +142,54 @@ def test_requirepass_and_auth(r, server):
         assert hello[b"proto"] == 3
     finally:
         server.client(password="s3cret").config_set("requirepass", "")
+
+
+def test_listen_and_protected_options_match_redis(r, real):
+    """CONFIG SET port / bind to what cannot be taken fails with Redis's words and
+    changes nothing; dir and dbfilename are protected configs (enable-protected-configs
+    no); rdbchecksum and socket-mark-id are immutable; a value set to itself is OK."""
+    import socket
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        port = str(taken.getsockname()[1])
+        for args in (("port", port), ("bind", "10.255.255.254"), ("dir", "/tmp"),
+                     ("dbfilename", "x.rdb"), ("rdbchecksum", "yes"), ("socket-mark-id", "0"),
+                     ("port", "70000")):
+            ours, theirs = same(r, real, "CONFIG", "SET", *args)
+            assert ours == theirs, args
+            assert isinstance(raw_reply(r, "CONFIG", "SET", *args), redis.ResponseError)
+    finally:
+        taken.close()
+    for srv in (r, real):
+        bind = srv.config_get("bind")["bind"]
+        assert raw_reply(srv, "CONFIG", "SET", "bind", bind) == b"OK"
+        assert srv.ping()
+
+
+def test_config_set_port_and_bind_move_the_listeners(tmp_path):
+    """CONFIG SET port moves the server to a new port (the old one refuses, clients
+    already connected stay); CONFIG SET bind likewise; enable-protected-configs local
+    lets a client on this host set dir."""
+    import socket
+
+    from conftest import free_port
+    srv = ServerProcess(tmp_path, threads=2, args=["--enable-protected-configs", "local"])
+    try:
+        c = srv.client()
+        other = srv.client()
+        assert other.ping()
+        new_port = free_port()
+        assert c.config_set("port", new_port)
+        moved = redis.Redis(port=new_port)
+        assert moved.ping() and moved.config_get("port")["port"] == str(new_port)
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", srv.port), timeout=2).close()
+        assert other.ping() and c.ping()                 # still connected
+        assert moved.config_set("bind", "127.0.0.1 -::1")
+        assert redis.Redis(port=new_port).ping()
+        assert moved.config_set("dir", str(tmp_path))    # local: allowed
+        moved.close()
+    finally:
+        srv.stop()

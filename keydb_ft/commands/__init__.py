@@ -32,6 +32,16 @@ def install(server):
 
     cfg.hooks["dir"] = apply_dir
 
+    def apply_listen(config, opt, value):
+        try:
+            server.relisten(config.bind, config.port)
+        except OSError:
+            raise ConfigError("Unable to listen on this port. Check server logs."
+                              if opt.name == "port" else
+                              "Failed to bind to specified addresses.") from None
+
+    cfg.hooks["listen"] = apply_listen
+
     oom = OomScore()
 
     def apply_oom(config, opt, value):

@@ -66,9 +66,11 @@ def cmd_config_set(c, argv):
         pairs.append((name, opt, argv[i + 1].decode("utf-8", "replace")))
     # validate everything first, so a failure changes nothing
     for name, opt, text in pairs:
-        if not opt.mutable:
+        if not opt.mutable or (opt.protected and not config_mod.allows(
+                cfg.enable_protected_configs, c)):
+            what = "immutable" if not opt.mutable else "protected"
             raise CommandError(f"ERR CONFIG SET failed (possibly related to argument "
-                               f"'{name}') - can't set immutable config")
+                               f"'{name}') - can't set {what} config")
         try:
             value = opt.parse([text] if opt.kind != "list" else text.split())
             if opt.name == "save" and value:

@@ -3,7 +3,7 @@
 import time
 
 from .. import errors
-from ..config import ConfigError, parse_memory
+from ..config import ConfigError, allows, parse_memory
 from ..db import digest
 from ..db.access import idle_ms
 from ..db.keyspace import thread_stats
@@ -158,8 +158,7 @@ def cmd_role(c, argv):
          **SERVER)
 def cmd_debug(c, argv):
     server = c.server
-    mode = server.config.enable_debug_command
-    if mode == "no" or (mode == "local" and not c.local):
+    if not allows(server.config.enable_debug_command, c):
         raise CommandError(errors.DEBUG_DISABLED)
     sub = argv[1].lower()
     handler = peek(DEBUG_SUBCOMMANDS, sub)
