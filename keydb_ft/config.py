@@ -165,6 +165,12 @@ def _check_oom_values(text):
                               "and 2000.")
 
 
+def _check_basename(text):
+    """dbfilename: a name in `dir`, never a path (Redis's isValidDBfilename)."""
+    if "/" in text or "\\" in text:
+        raise ConfigError("dbfilename can't be a path, just a filename")
+
+
 def _check_percentiles(text):
     for w in text.split():
         try:
@@ -309,7 +315,7 @@ OPTIONS = [
     Option("shared-objects-immortal", "bool", True, mutable=False),
     # persistence
     Option("save", "string", "3600 1 300 100 60 10000"),
-    Option("dbfilename", "string", "dump.rdb", protected=True),
+    Option("dbfilename", "string", "dump.rdb", protected=True, check=_check_basename),
     Option("dir", "string", "", apply="dir", protected=True),
     Option("rdbcompression", "bool", True),
     Option("rdbchecksum", "bool", True, mutable=False),

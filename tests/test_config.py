@@ -155,7 +155,8 @@ def test_listen_and_protected_options_match_redis(r, real):
     try:
         port = str(taken.getsockname()[1])
         for args in (("port", port), ("bind", "10.255.255.254"), ("dir", "/tmp"),
-                     ("dbfilename", "x.rdb"), ("rdbchecksum", "yes"), ("socket-mark-id", "0"),
+                     ("dbfilename", "x.rdb"), ("dbfilename", "a/b.rdb"), ("rdbchecksum", "yes"),
+                     ("socket-mark-id", "0"),
                      ("port", "70000")):
             ours, theirs = same(r, real, "CONFIG", "SET", *args)
             assert ours == theirs, args
@@ -190,6 +191,8 @@ def test_config_set_port_and_bind_move_the_listeners(tmp_path):
         assert moved.config_set("bind", "127.0.0.1 -::1")
         assert redis.Redis(port=new_port).ping()
         assert moved.config_set("dir", str(tmp_path))    # local: allowed
+        with pytest.raises(redis.ResponseError, match="can't be a path, just a filename"):
+            moved.config_set("dbfilename", "sub/dump.rdb")
         moved.close()
     finally:
         srv.stop()
