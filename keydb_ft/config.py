@@ -70,10 +70,11 @@ def allows(mode, client):
 
 class Option:
     __slots__ = ("name", "kind", "default", "lo", "hi", "mutable", "choices", "apply",
-                 "aliases", "multi", "attr", "check", "clamp", "protected")
+                 "aliases", "multi", "attr", "check", "clamp", "protected", "hidden")
 
     def __init__(self, name, kind, default, lo=0, hi=2 ** 63 - 1, mutable=True, choices=(),
-                 apply=None, aliases=(), multi=False, check=None, clamp=None, protected=False):
+                 apply=None, aliases=(), multi=False, check=None, clamp=None, protected=False,
+                 hidden=False):
         self.name, self.kind, self.default = name, kind, default
         self.lo, self.hi, self.mutable, self.choices = lo, hi, mutable, choices
         self.apply, self.aliases, self.multi = apply, aliases, multi
@@ -83,6 +84,9 @@ class Option:
         # CONFIG SET only under enable-protected-configs (yes, or local for a client on
         # this host), as Redis guards the options that choose where files are written
         self.protected = protected
+        # CONFIG GET shows it when asked by name, never for a pattern (Redis's
+        # HIDDEN_CONFIG: the knobs its own test suite turns)
+        self.hidden = hidden
 
     def parse(self, args):
         """Value from the argument words of a config line or CONFIG SET."""
@@ -397,6 +401,14 @@ OPTIONS = [
            choices=("allchannels", "resetchannels")),
     Option("tracking-table-max-keys", "int", 1000000),
     Option("socket-mark-id", "int", 0, 0, 2 ** 32 - 1, mutable=False),
+    # test knobs, as Redis has them: microseconds of sleep after each key a snapshot
+    # writes (BGSAVE, SAVE, a replica's RDB) or a load reads; a negative value sleeps 1 us
+    # once in -value keys on average. Loading here runs beside the loops, which keep
+    # serving (LOADING) whatever loading-process-events-interval-bytes says.
+    Option("rdb-key-save-delay", "int", 0, -2 ** 31, 2 ** 31 - 1, hidden=True),
+    Option("key-load-delay", "int", 0, -2 ** 31, 2 ** 31 - 1, hidden=True),
+    Option("loading-process-events-interval-bytes", "int", 2 << 20, 1024, 2 ** 31 - 1,
+           hidden=True),
     Option("bind-source-addr", "string", ""),
 ]
 

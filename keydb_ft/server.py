@@ -101,7 +101,7 @@ class Server:
         self.slowlog = SlowLog(config)
         self.gate_checks = None        # the installed gate checks in one call (set_gate)
         self.gates = {}                # name -> check(c, cmd, argv) -> error text or None
-        self.gate_lock = threading.Lock()
+        self.gate_lock = leaf_lock(14, "gates")
         self.link = None               # ReplicaLink while this server is a replica
         self.loops = []
         self.listeners = []

@@ -71,8 +71,8 @@ server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
-# tests that use what keydb-ft lacks (scripting, ACL users, CLIENT TRACKING,
-# rdb-key-save-delay) are skipped by name, so the rest of their unit still runs
+# tests that use what keydb-ft lacks (scripting, ACL users, CLIENT TRACKING) are
+# skipped by name, so the rest of their unit still runs
 skips="$CACHE/logs/skipped-tests.txt"
 "$PY" "$ROOT/scripts/redis_suite_skips.py" "$src/tests" "${units[@]}" > "$skips"
 cd "$src"

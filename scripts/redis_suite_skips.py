@@ -21,9 +21,9 @@ MISSING = re.compile(
     r"(?:eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro|script|function)\b"
     r"|\bgetkeys\s+eval"
     r"|\bacl\s+(?:setuser|deluser|log|getuser|dryrun)\b"               # ACL users
-    r"|\bclient\s+(?:tracking|caching|getredir|trackinginfo)\b"        # CLIENT TRACKING
-    r"|rdb-key-save-delay",
+    r"|\bclient\s+(?:tracking|caching|getredir|trackinginfo)\b",       # CLIENT TRACKING
     re.IGNORECASE | re.MULTILINE)
+
 
 def _block(text, start, open_char):
     """The index just past the block that opens at text[start] (braces or quotes)."""

@@ -196,3 +196,15 @@ def test_config_set_port_and_bind_move_the_listeners(tmp_path):
         moved.close()
     finally:
         srv.stop()
+
+
+def test_hidden_configs_are_shown_by_name_only(r, real):
+    """rdb-key-save-delay, key-load-delay and loading-process-events-interval-bytes, as
+    Redis 7.0 has them: CONFIG GET shows them when asked by name, never for a pattern."""
+    hidden = ("rdb-key-save-delay", "key-load-delay", "loading-process-events-interval-bytes")
+    for srv in (r, real):
+        everything = srv.config_get("*")
+        assert not any(name in everything for name in hidden)
+        assert srv.config_get("*delay*").keys() == real.config_get("*delay*").keys()
+    for name in hidden:
+        assert r.config_get(name) == real.config_get(name)

@@ -554,3 +554,30 @@ def test_newer_rdb_versions_load(tmp_path):
         assert "module AUX" in srv.log_text()
     finally:
         srv.stop()
+
+
+def test_save_and_load_delay_knobs(tmp_path):
+    """rdb-key-save-delay keeps a BGSAVE running (microseconds after each key, as Redis's
+    test suite uses it) and key-load-delay slows a load the same way; both at 0 again,
+    the saved file loads whole."""
+    srv = ServerProcess(tmp_path, threads=2, args=["--enable-debug-command", "yes"])
+    try:
+        c = srv.client()
+        c.execute_command("DEBUG", "POPULATE", "1000")
+        c.config_set("rdb-key-save-delay", 2000)           # 1,000 keys: 2 s at least
+        started = time.monotonic()
+        c.bgsave()
+        time.sleep(0.5)
+        assert c.info("persistence")["rdb_bgsave_in_progress"] == 1
+        assert c.set("during", "1")                         # the loops go on serving
+        wait_until(lambda: c.info("persistence")["rdb_bgsave_in_progress"] == 0, timeout=60)
+        assert time.monotonic() - started >= 2.0
+        assert c.info("persistence")["rdb_last_bgsave_status"] == "ok"
+        c.config_set("rdb-key-save-delay", 0)
+        c.config_set("key-load-delay", 1000)                # 1 ms a key on the way in
+        started = time.monotonic()
+        assert c.execute_command("DEBUG", "RELOAD") == b"OK"
+        assert time.monotonic() - started >= 1.0
+        assert c.dbsize() == 1001
+    finally:
+        srv.stop()

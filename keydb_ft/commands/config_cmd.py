@@ -31,7 +31,7 @@ def cmd_config_get(c, argv):
             continue
         match = glob_matcher(raw, nocase=True)
         for name, opt in config_mod.BY_NAME.items():
-            if name not in found and match(name.encode()):
+            if name not in found and not opt.hidden and match(name.encode()):
                 found[name] = (name.encode(), cfg.shown(opt).encode())
     return dict(found.values())
 

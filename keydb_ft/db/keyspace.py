@@ -366,12 +366,8 @@ class Keyspace:
         for clients but stays, and the expired_keys count with it, until then."""
         if self.is_replica and not self.replica_expire:
             return False
-        until = self.paused_until
-        if until:
-            if time.monotonic() < until:
-                return False
-            self.paused_until = 0
-        return True
+        until = self.paused_until          # only Server.pause / unpause write it
+        return not until or time.monotonic() >= until
 
     # -- access words (db/access.py) ------------------------------------------------------
     def tick(self, clock):

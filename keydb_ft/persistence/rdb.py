@@ -265,10 +265,12 @@ class RdbPersistence:
         self.load_started = time.time()
         self.load_total = max(self.load_total, len(data))
         self.load_done = 0
+        delay = server.config.key_load_delay
         try:
             loaded = parse_rdb(data, len(server.keyspace.dbs), Limits(server.config),
                                check_sum=server.config.rdbchecksum, preamble=preamble,
-                               progress=self._progress)
+                               progress=self._progress,
+                               after_key=(lambda: snap_mod.key_delay(delay)) if delay else None)
         except RDBFormatError as exc:
             raise LoadError(f"Internal error in RDB reading offset {exc.offset}: "
                             f"{exc.reason}") from None

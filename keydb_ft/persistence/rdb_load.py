@@ -148,8 +148,9 @@ def _group(stream, g):
 # ---- files -------------------------------------------------------------------------------
 
 def parse_rdb(data, ndbs, limits, check_sum=True, preamble=False, progress=None,
-              now=None):
-    """Decode a whole RDB image (bytes) into LoadedData; raises RDBFormatError."""
+              now=None, after_key=None):
+    """Decode a whole RDB image (bytes) into LoadedData; raises RDBFormatError.
+    after_key(), when given, runs after each key (key-load-delay)."""
     now = now if now is not None else time.time_ns() // 1_000_000
     out = LoadedData(ndbs)
     r = Reader(data)
@@ -179,6 +180,8 @@ def parse_rdb(data, ndbs, limits, check_sum=True, preamble=False, progress=None,
                 count += 1
                 if progress is not None and count & 4095 == 0:
                     progress(r.pos, size)
+                if after_key is not None:
+                    after_key()
                 continue
         t = r.read_type()
         if t == C.RDB_OPCODE_EXPIRETIME_MS:
@@ -246,6 +249,8 @@ def parse_rdb(data, ndbs, limits, check_sum=True, preamble=False, progress=None,
             count += 1
             if progress is not None and count & 1023 == 0:
                 progress(r.pos, len(data))
+            if after_key is not None:
+                after_key()
         else:
             raise r.error(f"Unknown RDB encoding type {t}", at)
 

@@ -27,6 +27,7 @@ the epoch, purged in place by lazy member expiry on a read path (they are expire
 """
 
 import os
+import random
 import threading
 import time
 from itertools import repeat
@@ -201,13 +202,23 @@ class FileSink:
             os.close(self.fd)
 
 
+def key_delay(usec):
+    """rdb-key-save-delay / key-load-delay after a key, as Redis's debugDelay: usec
+    microseconds of sleep; a negative value sleeps 1 us once in -usec keys on average."""
+    if usec < 0:
+        usec = 1 if random.randrange(-usec) == 0 else 0
+    if usec:
+        time.sleep(usec / 1e6)
+
+
 def write_rdb(snap, sink, opts, aux, functions=(), chunk=1 << 16):
     """Serialize the snapshot as an RDB file into sink; returns False if aborted."""
     w = Writer(opts.compress)
     rdb_save.write_preamble(w, aux, functions)
     save_key = rdb_save.save_key
     usage = snap.usage
-    decay = snap.server.config.lfu_decay_time
+    config = snap.server.config
+    decay = config.lfu_decay_time
     clock = snap.server.keyspace.lru_clock
     for dbid, size, expires in snap.sizes:
         w.write_selectdb(dbid)
@@ -215,11 +226,19 @@ def write_rdb(snap, sink, opts, aux, functions=(), chunk=1 << 16):
         for i in range(STRIPES):
             if snap.aborted:
                 return False
+            delay = config.rdb_key_save_delay
             if usage is not None:             # an eviction policy: IDLE / FREQ per key
                 for key, value, expire, word in snap.take(dbid, i, True):
                     save_key(w, key, value, expire, opts,
                              (usage, idle_ms(word, clock) // 1000 if usage == "lru"
                               else lfu_counter(word, decay)))
+                    if delay:
+                        key_delay(delay)
+            elif delay:                       # rdb-key-save-delay: the test knob
+                for key, value, expire in snap.take(dbid, i):
+                    save_key(w, key, value, expire, opts)
+                    key_delay(delay)
+            if usage is not None or delay:
                 if len(w.buf) >= chunk:
                     sink.write(w.buf)
                     w.buf = bytearray()
