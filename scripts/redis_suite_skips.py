@@ -21,7 +21,8 @@ MISSING = re.compile(
     r"(?:eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro|script|function)\b"
     r"|\bgetkeys\s+eval"
     r"|\bacl\s+(?:setuser|deluser|log|getuser|dryrun)\b"               # ACL users
-    r"|\bclient\s+(?:tracking|caching|getredir|trackinginfo)\b",       # CLIENT TRACKING
+    r"|\bclient\s+(?:tracking|caching|getredir|trackinginfo)\b"        # CLIENT TRACKING
+    r"|\bdebug\s+htstats",                   # the internals of Redis's own hash tables
     re.IGNORECASE | re.MULTILINE)
 
 
