@@ -169,6 +169,17 @@ def _check_oom_values(text):
                               "and 2000.")
 
 
+def _check_octal_perm(text):
+    """unixsocketperm: an octal mode, 0 to 777 (0: the umask decides), shown as given."""
+    try:
+        mode = int(text, 8)
+    except ValueError:
+        raise ConfigError("argument couldn't be parsed into an integer") from None
+    if not 0 <= mode <= 0o777:
+        raise ConfigError("argument must be between 0 and 777 inclusive")
+    return format(mode, "o")
+
+
 def _check_basename(text):
     """dbfilename: a name in `dir`, never a path (Redis's isValidDBfilename)."""
     if "/" in text or "\\" in text:
@@ -222,7 +233,7 @@ OPTIONS = [
     Option("timeout", "int", 0, 0, 2 ** 31 - 1),
     Option("tcp-keepalive", "int", 300, 0, 2 ** 31 - 1),
     Option("unixsocket", "string", "", mutable=False),
-    Option("unixsocketperm", "int", 0, 0, 0o777, mutable=False),
+    Option("unixsocketperm", "string", "0", mutable=False, check=_check_octal_perm),
     # general
     Option("daemonize", "bool", False, mutable=False),
     Option("supervised", "enum", "no", choices=("upstart", "systemd", "auto", "no"), mutable=False),

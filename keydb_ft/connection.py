@@ -26,7 +26,7 @@ class Client:
                  "multi_error", "watched", "dirty_cas", "channels", "patterns",
                  "shard_channels", "reply_mode", "mute", "no_evict", "no_touch", "flags_extra",
                  "blocked", "deny_blocking", "backlog", "paused_requests", "monitor", "in_exec",
-                 "propagate_as", "dirty_as", "replica", "plain", "__dict__")
+                 "propagate_as", "dirty_as", "replica", "plain", "unix", "__dict__")
 
     def __init__(self, server, loop, sock, addr, client_id):
         self.server = server
@@ -34,11 +34,13 @@ class Client:
         self.sock = sock
         self.fd = sock.fileno()
         self.id = client_id
-        self.addr = _fmt_addr(addr)
+        self.unix = sock.family == socket.AF_UNIX
         try:
             self.laddr = _fmt_addr(sock.getsockname())
         except OSError:
             self.laddr = ""
+        # a unix socket client is shown by the socket's path, as Redis shows it
+        self.addr = self.laddr if self.unix else _fmt_addr(addr)
         self.local = addr[0] in ("127.0.0.1", "::1") if isinstance(addr, tuple) else True
         self.name = None
         self.lib_name = None
@@ -263,7 +265,10 @@ class Client:
 
     # -- CLIENT LIST / INFO -------------------------------------------------------------------
     def flags(self):
+        """CLIENT LIST's flags, in Redis's order."""
         f = self.flags_extra
+        if self.channels or self.patterns or self.shard_channels:
+            f += "P"
         if self.in_multi:
             f += "x"
         if self.blocked is not None or self.paused_requests is not None:
@@ -272,8 +277,8 @@ class Client:
             f += "d"
         if self.closing:
             f += "A"
-        if self.channels or self.patterns or self.shard_channels:
-            f += "P"
+        if self.unix:
+            f += "U"
         if self.no_evict:
             f += "e"
         if self.no_touch:
@@ -305,7 +310,7 @@ def _fmt_addr(addr):
     if isinstance(addr, tuple):
         host = addr[0]
         return f"{host}:{addr[1]}" if ":" not in host else f"[{host}]:{addr[1]}"
-    return str(addr) or "/unixsocket:0"
+    return f"{addr}:0" if addr else "/unixsocket:0"      # a unix socket's path
 
 
 def configure_socket(sock, keepalive):

@@ -85,6 +85,26 @@ def _open_listeners(bind, port, backlog):
     return opened
 
 
+def _open_unix_listener(path, perm, backlog):
+    """unixsocket: a listening unix socket at path (a file left there is replaced, as
+    Redis does), its mode perm when not 0."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(path)
+        if perm:
+            os.chmod(path, perm)
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
 class Server:
     def __init__(self, config):
         self.config = config
@@ -106,6 +126,7 @@ class Server:
         self.loops = []
         self.listeners = []
         self.listening = ([], 0)       # the bind addresses and port of `listeners`
+        self.unix_listener = None      # unixsocket's (CONFIG SET bind / port leave it)
         self.cron_stats = LoopStats()
         self.shutting_down = False
         self.stopped = threading.Event()
@@ -347,6 +368,13 @@ class Server:
             log.warning(f"Failed listening on port {cfg.port} (tcp), aborting.")
             sys.exit(1)
         self.listening = (list(cfg.bind), cfg.port)
+        if cfg.unixsocket:
+            try:
+                self.unix_listener = _open_unix_listener(
+                    cfg.unixsocket, int(cfg.unixsocketperm, 8), cfg.tcp_backlog)
+            except OSError as exc:
+                log.warning(f"Failed opening Unix socket: {exc.strerror}")
+                sys.exit(1)
 
     def relisten(self, bind, port):
         """CONFIG SET bind / port, as Redis's changeBindAddr: the old listeners close,
@@ -398,7 +426,7 @@ class Server:
         cpus = _affinity_plan(cfg.server_thread_affinity, cfg.server_threads, cfg.server_cpulist)
         self.loops = [EventLoop(self, i, cpus[i] if cpus else None)
                       for i in range(cfg.server_threads)]
-        for sock in self.listeners:
+        for sock in self.listeners + [self.unix_listener] * (self.unix_listener is not None):
             self.loops[0].register(sock, lambda s=sock: self._accept(s))
         for ext in self.extensions:
             ext.start(self)
@@ -463,6 +491,13 @@ class Server:
         for sock in self.listeners:
             try:
                 sock.close()
+            except OSError:
+                pass
+        if self.unix_listener is not None:
+            self.unix_listener.close()
+            log.notice("Removing the unix socket file.")
+            try:
+                os.unlink(self.config.unixsocket)
             except OSError:
                 pass
         if self.config.pidfile:

@@ -75,7 +75,10 @@ def main():
     tests_dir, units = sys.argv[1], sys.argv[2:]
     lines = []
     for unit in units:
-        with open(os.path.join(tests_dir, unit + ".tcl"), encoding="utf-8") as fh:
+        path = os.path.join(tests_dir, unit + ".tcl")
+        if not os.path.exists(path):         # runtest says so itself
+            continue
+        with open(path, encoding="utf-8") as fh:
             text = fh.read()
         for name, body in tests(text):
             if MISSING.search(body):

@@ -1,13 +1,15 @@
 """INFO, CLIENT, SLOWLOG, MONITOR, TIME, DEBUG: what operators and tools read."""
 
+import os
 import socket
+import subprocess
 import threading
 import time
 
 import pytest
 import redis
 
-from conftest import raw_reply, same, send_until
+from conftest import RealRedis, ServerProcess, raw_reply, same, send_until
 
 
 def test_info_sections(r):
@@ -566,3 +568,45 @@ def test_secrets_are_redacted_as_redis_does(server, real_redis):
     assert b'"AUTH" "(redacted)" "(redacted)"' in ours[0]
     assert b"CONFIG SET masterauth (redacted)" in ours[1]
     assert not any(b"pw" in row or b"s3cret" in row for row in ours[0] + ours[1])
+
+
+def _unix_session(srv, path):
+    """What a unix socket client sees: replies, and its CLIENT INFO fields."""
+    c = redis.Redis(unix_socket_path=path)
+    try:
+        c.set("over-unix", "1")
+        info = c.client_info()
+        cli = subprocess.run(["redis-cli", "-s", path, "GET", "over-unix"], capture_output=True,
+                             text=True, timeout=30).stdout.strip()
+        return (c.get("over-unix"), cli, info["addr"], info["laddr"], info["flags"],
+                c.config_get("unixsocket*"))
+    finally:
+        c.close()
+
+
+def test_unix_socket_like_redis(tmp_path):
+    """unixsocket / unixsocketperm: clients connect by the socket file (redis-py,
+    redis-cli -s), CLIENT INFO shows them by its path with the U flag, the file gets the
+    octal mode asked for and goes when the server shuts down, as with redis-server."""
+    import stat
+    seen = []
+    for kind in ("keydb", "redis"):
+        d = tmp_path / kind
+        d.mkdir()
+        path = str(d / "s.sock")
+        args = ["--unixsocket", path, "--unixsocketperm", "700"]
+        srv = ServerProcess(d, threads=2, args=args) if kind == "keydb" else RealRedis(d, args)
+        try:
+            seen.append(_unix_session(srv, path))
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o700
+            srv.client().shutdown(nosave=True)
+        except redis.ConnectionError:
+            pass
+        finally:
+            srv.stop()
+        assert not os.path.exists(path)
+        seen[-1] = tuple(x.replace(path, "PATH") if isinstance(x, str) else x
+                         for x in seen[-1][:-1]) + ({k: v.replace(path, "PATH")
+                                                     for k, v in seen[-1][-1].items()},)
+    assert seen[0] == seen[1]
+    assert seen[0][2:5] == ("PATH:0", "PATH:0", "U")
