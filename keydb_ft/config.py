@@ -196,6 +196,12 @@ def _check_percentiles(text):
         if not 0.0 <= value <= 100.0:
             raise ConfigError("latency-tracking-info-percentiles parameters should sit "
                               "between [0.0,100.0]")
+    # shown as Redis prints them: "%f" without its trailing zeros ("50.0" -> "50")
+    return " ".join(_trim_double(f"{float(w):f}") for w in text.split())
+
+
+def _trim_double(text):
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 # what each proc-title-template variable can expand to, as far as emptiness goes (the

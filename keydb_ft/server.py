@@ -602,6 +602,19 @@ def _gil_enabled():
     return bool(is_enabled()) if is_enabled else True
 
 
+def _logo(cfg, gil_enabled):
+    """The start-up box always-show-logo asks for (or a terminal gets): what runs,
+    where, and its PID -- the line Redis's own test harness waits for."""
+    lines = [f"keydb-ft {__version__}  (Redis {REDIS_VERSION} behaviour)  64 bit",
+             f"Running in standalone mode, {cfg.server_threads} server threads, "
+             f"gil_enabled:{int(gil_enabled)}",
+             f"Port: {cfg.port}",
+             f"PID: {os.getpid()}"]
+    width = max(map(len, lines)) + 4
+    rule = "  +" + "-" * width + "+\n"
+    return "\n" + rule + "".join(f"  |  {line.ljust(width - 4)}  |\n" for line in lines) + rule + "\n"
+
+
 def banner(server):
     cfg = server.config
     log.notice("oO0OoO0OoO0Oo keydb-ft is starting oO0OoO0OoO0Oo")
@@ -609,6 +622,8 @@ def banner(server):
                f"pid={os.getpid()}, just started")
     log.notice(f"Configuration loaded" if cfg.path else
                "Warning: no config file specified, using the default config.")
+    if cfg.always_show_logo or (not cfg.logfile and sys.stdout.isatty()):
+        log.raw(_logo(cfg, server.gil_enabled))
     log.notice(f"Running mode=standalone, port={cfg.port}, server-threads={cfg.server_threads}, "
                f"gil_enabled:{int(server.gil_enabled)}")
     if server.gil_enabled:

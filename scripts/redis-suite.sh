@@ -3,7 +3,7 @@
 # here is) run against keydb-ft as an external server: a second yardstick beside the
 # differential tests, written by Redis's authors.
 #
-#   scripts/redis-suite.sh [--threads N] [unit/keyspace unit/type/list ...]
+#   scripts/redis-suite.sh [--threads N] [--own-servers] [unit/keyspace unit/type/list ...]
 #
 # One keydb-ft (enable-debug-command yes, N loops, default 1) on a free port serves every
 # unit; each unit runs with `--host --port --single`, without the tests that need
@@ -17,7 +17,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 CACHE="${KEYDB_FT_CACHE:-$HOME/.cache/keydb-ft}/redis-suite"
 threads=1
-if [ "${1:-}" = "--threads" ]; then threads="$2"; shift 2; fi
+own=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --threads) threads="$2"; shift 2 ;;
+    --own-servers) own=1; shift ;;
+    *) break ;;
+  esac
+done
 units=("$@")
 if [ ${#units[@]} -eq 0 ]; then
   # unit/type/list last: it sets proto-max-bulk-len to 10gb on the one shared server,
@@ -64,12 +71,26 @@ grep -q "server-threads" "$sanity" || sed -i 's/^        set skip_configs {$/&\
 port="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 mkdir -p "$CACHE/logs" "$CACHE/data"
 cd "$ROOT"
-PYTHON_GIL=0 "$PY" -m keydb_ft --port "$port" --bind 127.0.0.1 --server-threads "$threads" \
-  --save "" --dir "$CACHE/data" --enable-debug-command yes \
-  --logfile "$CACHE/logs/keydb-ft.log" &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
-for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+if [ $own = 1 ]; then
+  # --own-servers: the harness starts a server per test group itself, from its own config
+  # files, as src/redis-server; that name runs keydb-ft for the length of this run (the
+  # units tagged external:skip need it)
+  wrapper="$CACHE/keydb-ft-as-redis-server"
+  printf '#!/bin/sh\nPYTHON_GIL=0 PYTHONPATH="%s" exec "%s" -m keydb_ft "$@" --server-threads %s\n' \
+    "$ROOT" "$PY" "$threads" > "$wrapper"
+  chmod +x "$wrapper"
+  ln -sf "$wrapper" "$src/src/redis-server"
+  trap 'ln -sf "$(command -v redis-server)" "$src/src/redis-server"' EXIT
+  target=()
+else
+  PYTHON_GIL=0 "$PY" -m keydb_ft --port "$port" --bind 127.0.0.1 --server-threads "$threads" \
+    --save "" --dir "$CACHE/data" --enable-debug-command yes \
+    --logfile "$CACHE/logs/keydb-ft.log" &
+  server=$!
+  trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+  for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  target=(--host 127.0.0.1 --port "$port")
+fi
 
 # tests that use what keydb-ft lacks (scripting, ACL users, CLIENT TRACKING, DEBUG
 # HTSTATS) are skipped by name, so the rest of their unit still runs
@@ -78,7 +99,7 @@ skips="$CACHE/logs/skipped-tests.txt"
 cd "$src"
 for unit in "${units[@]}"; do
   log="$CACHE/logs/$(echo "$unit" | tr / _).log"
-  timeout 600 ./runtest --host 127.0.0.1 --port "$port" --single "$unit" --clients 1 \
+  timeout 600 ./runtest "${target[@]}" --single "$unit" --clients 1 \
     --tags "${KEYDB_FT_SUITE_TAGS:--needs:config-maxmemory}" --skipfile "$skips" \
     > "$log" 2>&1 || true
   ok=$(grep -ac '\[.\[0;32;49mok' "$log" || true)

@@ -17,7 +17,7 @@ import sys
 # what keydb-ft lacks, as the suite's test bodies spell it
 MISSING = re.compile(
     # scripting, sent by a client (r, $rd, $rr, r2 ...; not Tcl's own eval)
-    r"(?:^|[\s\[])(?:r\d?|\$\w+)\s+(?:-?\d+\s+)?"
+    r"(?:^|[\s\[{])(?:r\d?|\$\w+)\s+(?:-?\d+\s+)?"
     r"(?:eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro|script|function)\b"
     r"|\bgetkeys\s+eval"
     r"|\bacl\s+(?:setuser|deluser|log|getuser|dryrun)\b"               # ACL users

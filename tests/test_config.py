@@ -208,3 +208,20 @@ def test_hidden_configs_are_shown_by_name_only(r, real):
         assert srv.config_get("*delay*").keys() == real.config_get("*delay*").keys()
     for name in hidden:
         assert r.config_get(name) == real.config_get(name)
+
+
+def test_percentiles_are_shown_as_redis_prints_them(r, real):
+    """latency-tracking-info-percentiles reads back in Redis's "%f" without trailing
+    zeros ("0.0 50.0 100.0" -> "0 50 100"), and INFO latencystats labels likewise."""
+    for srv in (r, real):
+        srv.config_set("latency-tracking-info-percentiles", "0.0 50.0 99.90 100.0")
+    try:
+        assert (r.config_get("latency-tracking-info-percentiles")
+                == real.config_get("latency-tracking-info-percentiles")
+                == {"latency-tracking-info-percentiles": "0 50 99.9 100"})
+        r.set("p", 1)
+        assert list(r.info("latencystats")["latency_percentiles_usec_set"]) == [
+            "p0", "p50", "p99.9", "p100"]
+    finally:
+        for srv in (r, real):
+            srv.config_set("latency-tracking-info-percentiles", "50 99 99.9")
