@@ -28,6 +28,41 @@ def parse_memory(text):
     return int(num) * _UNITS[unit]
 
 
+OUTPUT_CLASSES = ("normal", "slave", "pubsub")      # as CONFIG GET names them
+
+
+def output_limits(text):
+    """client-output-buffer-limit's canonical text as {class: (hard, soft, seconds)}."""
+    words = text.split()
+    return {words[i]: tuple(map(int, words[i + 1:i + 4])) for i in range(0, len(words), 4)}
+
+
+def merge_output_limits(current, text):
+    """current (canonical) with the classes text sets replaced, as Redis reads
+    `class hard soft seconds ...` (replica is slave's other name); ConfigError with
+    Redis's words for a malformed one. The result lists every class, in bytes."""
+    words = text.split()
+    if len(words) % 4:
+        raise ConfigError("Wrong number of arguments in buffer limit configuration.")
+    limits = output_limits(current)
+    for i in range(0, len(words), 4):
+        name = words[i].lower()
+        name = "slave" if name == "replica" else name
+        if name not in OUTPUT_CLASSES:
+            raise ConfigError("Invalid client class specified in buffer limit configuration.")
+        try:
+            hard, soft = parse_memory(words[i + 1]), parse_memory(words[i + 2])
+            seconds = words[i + 3]
+            if not seconds.isdigit():
+                raise ConfigError("soft_seconds")
+        except ConfigError:
+            raise ConfigError("Error in hard, soft or soft_seconds setting in buffer limit "
+                              "configuration.") from None
+        limits[name] = (hard, soft, int(seconds))
+    return " ".join(f"{name} {h} {s} {t}" for name, (h, s, t) in
+                    ((n, limits[n]) for n in OUTPUT_CLASSES))
+
+
 def _parse_bool(text):
     t = text.lower()
     if t in ("yes", "no"):
@@ -88,10 +123,13 @@ class Option:
         # HIDDEN_CONFIG: the knobs its own test suite turns)
         self.hidden = hidden
 
-    def parse(self, args):
-        """Value from the argument words of a config line or CONFIG SET."""
+    def parse(self, args, current=None):
+        """Value from the argument words of a config line or CONFIG SET (current: the
+        value now, which client-output-buffer-limit merges what it is given into)."""
         text = " ".join(args)
         kind = self.kind
+        if kind == "obuf":
+            return merge_output_limits(current or self.default, text)
         if kind == "bool":
             value = _parse_bool(text)
             if self.check is not None:
@@ -299,8 +337,9 @@ OPTIONS = [
     Option("maxclients", "int", 10000, 1, 2 ** 31 - 1),
     Option("proto-max-bulk-len", "memory", 512 * 1024 * 1024, 1024 * 1024, 2 ** 63 - 1),
     Option("client-query-buffer-limit", "memory", 1024 ** 3, 1024 * 1024, 2 ** 63 - 1),
-    Option("client-output-buffer-limit", "string",
-           "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
+    Option("client-output-buffer-limit", "obuf",
+           "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+           apply="obuf"),
     # memory
     Option("maxmemory", "memory", 0),
     Option("maxmemory-policy", "enum", "noeviction",
@@ -454,7 +493,7 @@ class Config:
             raise KeyError(name)
         if not startup and not opt.mutable:
             raise ConfigError("can't set immutable config")
-        value = opt.parse(args)
+        value = opt.parse(args, getattr(self, opt.attr))
         if opt.name == "save" and value:
             _check_save(value)
         old = getattr(self, opt.attr)

@@ -12,6 +12,9 @@ from .resp.parser import RequestParser
 from .resp.writer import Error, encode
 
 READ_SIZE = 64 * 1024
+# Redis writes a client's first 16 KiB of replies into a buffer of its own and counts
+# only what overflows it against client-output-buffer-limit; so does this server
+REPLY_BUFFER = 16 * 1024
 _time = time.time
 
 
@@ -26,7 +29,8 @@ class Client:
                  "multi_error", "watched", "dirty_cas", "channels", "patterns",
                  "shard_channels", "reply_mode", "mute", "no_evict", "no_touch", "flags_extra",
                  "blocked", "deny_blocking", "backlog", "paused_requests", "monitor", "in_exec",
-                 "propagate_as", "dirty_as", "replica", "plain", "unix", "__dict__")
+                 "propagate_as", "dirty_as", "replica", "plain", "unix", "soft_since",
+                 "__dict__")
 
     def __init__(self, server, loop, sock, addr, client_id):
         self.server = server
@@ -83,6 +87,7 @@ class Client:
         self.propagate_as = None
         self.dirty_as = None          # Redis's change count for this command (settle_dirty)
         self.replica = None           # replication link state when this is a replica
+        self.soft_since = None        # when output passed the soft limit (monotonic)
         self.set_authenticated(not server.auth_required())     # and sets `plain`
 
     def replain(self):
@@ -206,6 +211,11 @@ class Client:
         else:
             data = self.out_pending
         if data:
+            # client-output-buffer-limit: only output as big as the smallest limit set
+            # for normal or pub/sub clients is looked at (one comparison per flush)
+            checked = len(data) >= self.server.output_floor
+            if checked and self._over_output_limit(len(data) - REPLY_BUFFER):
+                return
             if self.write_armed:
                 self.out_pending = data
                 return
@@ -224,8 +234,56 @@ class Client:
                 self.write_armed = True
                 self.loop.want_write(self, True)
                 return
+            if checked:
+                self.output_drained()
         if self.closing:
             self.close()
+
+    def _over_output_limit(self, size):
+        """client-output-buffer-limit for this client's class (pubsub while subscribed,
+        else normal; a replica's stream has its own check): past the hard limit, or past
+        the soft one for longer than its seconds, the client is closed, nothing more
+        sent, and True returned, as Redis closes it."""
+        if self.replica is not None or "M" in self.flags_extra:
+            return False
+        kind = "pubsub" if (self.channels or self.patterns or self.shard_channels) else "normal"
+        hard, soft, seconds = self.server.output_limits[kind]
+        if hard and size >= hard:
+            return self._close_for_output()
+        if soft and size >= soft:
+            now = time.monotonic()
+            if self.soft_since is None:
+                self.soft_since = now
+                self.server.soft_limited[self] = None      # the cron checks it, idle too
+            elif now - self.soft_since > seconds:
+                return self._close_for_output()
+        elif self.soft_since is not None:
+            self.output_drained()
+        return False
+
+    def output_drained(self):
+        """The output went below the soft limit: its clock stops."""
+        if self.soft_since is not None:
+            self.soft_since = None
+            self.server.soft_limited.pop(self, None)
+
+    def check_soft_limit(self):
+        """The cron's look at a client over its soft limit with no traffic."""
+        since = self.soft_since
+        if since is None or self.closed:
+            return
+        kind = "pubsub" if (self.channels or self.patterns or self.shard_channels) else "normal"
+        seconds = self.server.output_limits[kind][2]
+        if time.monotonic() - since > seconds:
+            self._close_for_output()
+
+    def _close_for_output(self):
+        log.warning(f"Client id={self.id} addr={self.addr} scheduled to be closed ASAP for "
+                    "overcoming of output buffer limits.")
+        self.out.clear()
+        self.out_pending = b""
+        self.close()
+        return True
 
     def on_writable(self):
         data = self.out_pending
@@ -243,6 +301,7 @@ class Client:
         if not self.out_pending:
             self.write_armed = False
             self.loop.want_write(self, False)
+            self.output_drained()
             if self.out:
                 self.flush()
             elif self.closing:
@@ -255,6 +314,8 @@ class Client:
         if self.closed:
             return
         self.closed = True
+        if self.soft_since is not None:
+            self.server.soft_limited.pop(self, None)
         self.replain()
         self.loop.forget(self)
         try:
@@ -290,7 +351,9 @@ class Client:
         when it asks about itself, which Redis's query buffer still holds then."""
         now = time.time()
         qbuf = self.parser.pending + running
-        omem = self.output_size()
+        pending = self.output_size()
+        obl = min(pending, REPLY_BUFFER)        # Redis's own reply buffer, then its list
+        omem = pending - obl
         events = "rw" if self.write_armed else "r"
         multi = len(self.multi_queue) if self.in_multi else -1
         return (f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
@@ -299,7 +362,7 @@ class Client:
                 f"db={self.db.id} sub={len(self.channels)} psub={len(self.patterns)} "
                 f"ssub={len(self.shard_channels)} multi={multi} qbuf={qbuf} "
                 f"qbuf-free={max(0, READ_SIZE - qbuf)} argv-mem=0 multi-mem=0 rbs={READ_SIZE} "
-                f"rbp=0 obl=0 oll={len(self.out)} omem={omem} tot-mem={qbuf + omem + 1024} "
+                f"rbp=0 obl={obl} oll={len(self.out)} omem={omem} tot-mem={qbuf + pending + 1024} "
                 f"events={events} cmd={self.last_cmd} user={self.user} redir=-1 "
                 f"resp={3 if self.resp3 else 2}"
                 + (f" lib-name={self.lib_name}" if self.lib_name else "")

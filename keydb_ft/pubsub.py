@@ -10,7 +10,6 @@ because each loop's mailbox is FIFO.
 
 from .commands.args import glob_matcher
 from .locks.striped import leaf_lock
-from .log import log
 from .resp.writer import Push
 from .threadstate import peek
 
@@ -102,10 +101,4 @@ def deliver(client, message):
     if client.closed:
         return
     client.reply_push(message)
-    hard = client.server.pubsub_output_hard_limit
-    if hard and client.output_size() > hard:
-        log.warning(f"Client id={client.id} addr={client.addr} scheduled to be closed ASAP for "
-                    "overcoming of output buffer limits.")
-        client.close()
-        return
-    client.flush()
+    client.flush()                  # which applies client-output-buffer-limit's pubsub class

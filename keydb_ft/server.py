@@ -18,7 +18,7 @@ import time
 
 from . import REDIS_VERSION, __version__
 from . import config as config_mod
-from .connection import Client, configure_socket
+from .connection import REPLY_BUFFER, Client, configure_socket
 from .db.access import lru_clock
 from .db.keyspace import Keyspace, bind_thread_stats
 from .eventloop import EventLoop
@@ -148,13 +148,24 @@ class Server:
         self.info_providers = {}       # INFO section name -> fn(server) -> [(key, value)]
         self.active_expire_enabled = True
         self.pubsub = None             # set by commands/pubsub.py's installer
-        self.pubsub_output_hard_limit = 0
+        self.output_limits = {}        # client-output-buffer-limit by class (set_output_limits)
+        self.output_floor = 0          # the smallest limit set for normal / pubsub clients
+        self.soft_limited = {}         # clients past their soft limit: the cron looks
+        self.set_output_limits(config.client_output_buffer_limit)
         self.loading = False
         self.next_loop = 0
         self.expire_cursor = 0
         self.expire_cycle_us = 0          # time in active expiry (cron thread only)
         self.gil_enabled = _gil_enabled()
         self.gc_policy = GcPolicy(config)
+
+    def set_output_limits(self, text):
+        """client-output-buffer-limit changed (canonical text): the limits by class, and
+        the size below which a flush need not look at them."""
+        limits = config_mod.output_limits(text)
+        self.output_limits = {"normal": limits["normal"], "pubsub": limits["pubsub"]}
+        sizes = [size for kind in ("normal", "pubsub") for size in limits[kind][:2] if size]
+        self.output_floor = min(sizes) + REPLY_BUFFER if sizes else float("inf")
 
     # -- gate checks -----------------------------------------------------------------------
     def set_gate(self, name, check):
@@ -472,6 +483,8 @@ class Server:
         if timeout:
             for client in self.client_list():
                 client.loop.post(_check_idle, client, timeout)
+        for client in list(self.soft_limited):       # past a soft limit, maybe idle
+            client.loop.post(client.check_soft_limit)
 
     def shutdown(self, save=None, force=False):
         """Stop serving; run the shutdown hooks (final save, AOF flush) first. save:

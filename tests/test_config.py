@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import redis
@@ -225,3 +226,81 @@ def test_percentiles_are_shown_as_redis_prints_them(r, real):
     finally:
         for srv in (r, real):
             srv.config_set("latency-tracking-info-percentiles", "50 99 99.9")
+
+
+OUTPUT_LIMIT_STEPS = ("wrong number", "invalid_class 10mb 10mb 60", "master 10mb 10mb 60",
+                      "normal 10mbs 10mb 60", "replica 10mb 10mbs 60", "pubsub 10mb 10mb 60s",
+                      "normal -1 0 0",
+                      "normal 1mb 2mb 60 replica 3mb 4mb 70 pubsub 5mb 6mb 80",
+                      "pubsub 100000 0 0", "NORMAL 1 2 3", "slave 0 0 0", "")
+
+
+def test_output_buffer_limit_setting_matches_redis(r, real):
+    """client-output-buffer-limit: Redis's errors for a malformed value, and a value
+    that names some classes changes only those, read back in bytes for all three."""
+    default = real.config_get("client-output-buffer-limit")["client-output-buffer-limit"]
+    try:
+        for step in OUTPUT_LIMIT_STEPS:
+            ours, theirs = same(r, real, "CONFIG", "SET", "client-output-buffer-limit", step)
+            assert ours == theirs, step
+            assert (r.config_get("client-output-buffer-limit")
+                    == real.config_get("client-output-buffer-limit")), step
+    finally:
+        for srv in (r, real):
+            srv.config_set("client-output-buffer-limit", default)
+    assert r.config_get("client-output-buffer-limit")["client-output-buffer-limit"] == default
+
+
+def _reply_over_the_limit(srv):
+    """A normal client whose one reply is bigger than its class's hard limit: what it
+    gets (Redis closes it without a byte of the reply)."""
+    import socket
+    admin = srv.client()
+    admin.set("big", "x" * 200000)
+    admin.config_set("client-output-buffer-limit", "normal 100000 0 0")
+    try:
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as sock:
+            sock.sendall(b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n")
+            got = b""
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        return got, admin.ping()
+    finally:
+        admin.config_set("client-output-buffer-limit", "normal 0 0 0")
+        admin.delete("big")
+        admin.close()
+
+
+def test_output_hard_limit_closes_a_normal_client_like_redis(server, real_redis):
+    ours = _reply_over_the_limit(server)
+    assert ours == _reply_over_the_limit(real_redis) == (b"", True)
+
+
+def test_output_soft_limit_closes_an_idle_subscriber(tmp_path):
+    """A subscriber that stops reading stays past the pubsub soft limit: once it has
+    been there longer than the soft seconds it is closed, with no more traffic."""
+    import socket
+    srv = ServerProcess(tmp_path, threads=2, args=["--client-output-buffer-limit",
+                                                   "pubsub 0 100000 2"])
+    try:
+        sub = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        sub.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sub.sendall(b"*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\nch\r\n")
+        pub = srv.client()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            pub.publish("ch", "m" * 10000)
+            subs = [c for c in pub.client_list() if c["sub"] == "1"]
+            if subs and int(subs[0]["omem"]) >= 100000:
+                break
+        started = time.monotonic()
+        while pub.pubsub_numsub("ch")[0][1] and time.monotonic() - started < 30:
+            time.sleep(0.1)
+        assert pub.pubsub_numsub("ch")[0][1] == 0
+        assert time.monotonic() - started >= 1.5          # not before the soft seconds
+        sub.close()
+    finally:
+        srv.stop()

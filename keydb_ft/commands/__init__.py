@@ -41,6 +41,7 @@ def install(server):
                               "Failed to bind to specified addresses.") from None
 
     cfg.hooks["listen"] = apply_listen
+    cfg.hooks["obuf"] = lambda config, opt, value: server.set_output_limits(value)
 
     oom = OomScore()
 

@@ -157,22 +157,12 @@ def cmd_pubsub_help(c, argv):
     return help_reply("PUBSUB")
 
 
-def _output_hard_limit(text):
-    words = text.split()
-    for i in range(0, len(words) - 3, 4):
-        if words[i] == "pubsub":
-            from ..config import parse_memory
-            return parse_memory(words[i + 1])
-    return 0
-
-
 def install(server):
     server.pubsub = PubSub(server)
     server.close_hooks.append(server.pubsub.drop_client)
     server.reset_hooks.append(server.pubsub.drop_client)
     server.pubsub_counts = server.pubsub.counts
     cfg = server.config
-    server.pubsub_output_hard_limit = _output_hard_limit(cfg.client_output_buffer_limit)
 
     def apply_events(config, opt, value):      # checked and spelled by config.py
         server.pubsub.configure_events(value)
