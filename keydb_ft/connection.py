@@ -214,7 +214,7 @@ class Client:
             # client-output-buffer-limit: only output as big as the smallest limit set
             # for normal or pub/sub clients is looked at (one comparison per flush)
             checked = len(data) >= self.server.output_floor
-            if checked and self._over_output_limit(len(data) - REPLY_BUFFER):
+            if checked and self._over_output_limit(_overflow(len(data))):
                 return
             if self.write_armed:
                 self.out_pending = data
@@ -353,7 +353,7 @@ class Client:
         qbuf = self.parser.pending + running
         pending = self.output_size()
         obl = min(pending, REPLY_BUFFER)        # Redis's own reply buffer, then its list
-        omem = pending - obl
+        omem = _overflow(pending)
         events = "rw" if self.write_armed else "r"
         multi = len(self.multi_queue) if self.in_multi else -1
         return (f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} "
@@ -367,6 +367,14 @@ class Client:
                 f"resp={3 if self.resp3 else 2}"
                 + (f" lib-name={self.lib_name}" if self.lib_name else "")
                 + (f" lib-ver={self.lib_ver}" if self.lib_ver else ""))
+
+
+def _overflow(size):
+    """What output of size bytes counts against client-output-buffer-limit and shows as
+    omem: what overflows the 16 KiB reply buffer, in the 16 KiB blocks Redis would
+    allocate for it."""
+    over = size - REPLY_BUFFER
+    return -(-over // REPLY_BUFFER) * REPLY_BUFFER if over > 0 else 0
 
 
 def _fmt_addr(addr):

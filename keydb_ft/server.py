@@ -165,7 +165,10 @@ class Server:
         limits = config_mod.output_limits(text)
         self.output_limits = {"normal": limits["normal"], "pubsub": limits["pubsub"]}
         sizes = [size for kind in ("normal", "pubsub") for size in limits[kind][:2] if size]
-        self.output_floor = min(sizes) + REPLY_BUFFER if sizes else float("inf")
+        # the shortest output whose overflow (connection._overflow, whole 16 KiB
+        # blocks) can reach the smallest limit
+        self.output_floor = (REPLY_BUFFER + 1 + (min(sizes) - 1) // REPLY_BUFFER * REPLY_BUFFER
+                             if sizes else float("inf"))
 
     # -- gate checks -----------------------------------------------------------------------
     def set_gate(self, name, check):
