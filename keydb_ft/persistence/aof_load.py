@@ -10,6 +10,7 @@ that does not parse stops start-up with Redis's messages.
 """
 
 import os
+import socket
 
 from ..log import log
 from ..stats import LoopStats
@@ -78,6 +79,8 @@ def iter_commands(data, pos=0):
 
 
 class _Sock:
+    family = socket.AF_INET
+
     def fileno(self):
         return -1
 
