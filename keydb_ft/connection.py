@@ -246,8 +246,7 @@ class Client:
         sent, and True returned, as Redis closes it."""
         if self.replica is not None or "M" in self.flags_extra:
             return False
-        kind = "pubsub" if (self.channels or self.patterns or self.shard_channels) else "normal"
-        hard, soft, seconds = self.server.output_limits[kind]
+        hard, soft, seconds = self.server.output_limits[self._output_class()]
         if hard and size >= hard:
             return self._close_for_output()
         if soft and size >= soft:
@@ -261,6 +260,10 @@ class Client:
             self.output_drained()
         return False
 
+    def _output_class(self):
+        """client-output-buffer-limit's class: pubsub while subscribed, else normal."""
+        return "pubsub" if (self.channels or self.patterns or self.shard_channels) else "normal"
+
     def output_drained(self):
         """The output went below the soft limit: its clock stops."""
         if self.soft_since is not None:
@@ -272,8 +275,7 @@ class Client:
         since = self.soft_since
         if since is None or self.closed:
             return
-        kind = "pubsub" if (self.channels or self.patterns or self.shard_channels) else "normal"
-        seconds = self.server.output_limits[kind][2]
+        seconds = self.server.output_limits[self._output_class()][2]
         if time.monotonic() - since > seconds:
             self._close_for_output()
 
