@@ -23,7 +23,8 @@ def main(argv=None):
                          f">>> '{exc.text.strip()}'\n{exc.reason}\n")
         return 1
     except OSError as exc:
-        sys.stderr.write(f"Fatal error, can't open config file '{argv[0]}': {exc.strerror}\n")
+        sys.stderr.write(f"Fatal error, can't open config file '{os.path.abspath(argv[0])}': "
+                         f"{exc.strerror}\n")
         return 1
     if cfg.daemonize:
         from .process import daemonize
@@ -40,6 +41,7 @@ def main(argv=None):
         except OSError as exc:
             log.warning(f"Can't chdir to '{cfg.dir}': {exc.strerror}")
             return 1
+    cfg.dir = os.getcwd()               # CONFIG GET dir says where, as Redis's getcwd()
     server = Server(cfg)
     commands.install(server)
     banner(server)

@@ -105,11 +105,12 @@ def allows(mode, client):
 
 class Option:
     __slots__ = ("name", "kind", "default", "lo", "hi", "mutable", "choices", "apply",
-                 "aliases", "multi", "attr", "check", "clamp", "protected", "hidden")
+                 "aliases", "multi", "attr", "check", "clamp", "protected", "hidden",
+                 "deny_loading")
 
     def __init__(self, name, kind, default, lo=0, hi=2 ** 63 - 1, mutable=True, choices=(),
                  apply=None, aliases=(), multi=False, check=None, clamp=None, protected=False,
-                 hidden=False):
+                 hidden=False, deny_loading=False):
         self.name, self.kind, self.default = name, kind, default
         self.lo, self.hi, self.mutable, self.choices = lo, hi, mutable, choices
         self.apply, self.aliases, self.multi = apply, aliases, multi
@@ -122,6 +123,8 @@ class Option:
         # CONFIG GET shows it when asked by name, never for a pattern (Redis's
         # HIDDEN_CONFIG: the knobs its own test suite turns)
         self.hidden = hidden
+        # CONFIG SET gets LOADING while a dataset loads (Redis's DENY_LOADING_CONFIG)
+        self.deny_loading = deny_loading
 
     def parse(self, args, current=None):
         """Value from the argument words of a config line or CONFIG SET (current: the
@@ -159,7 +162,8 @@ class Option:
             if t not in self.choices:
                 raise ConfigError("argument(s) must be one of the following: "
                                   + ", ".join(self.choices))
-            return t
+            # a synonym reads back as the first choice with its meaning, as in Redis
+            return self.check(t) if self.check is not None else t
         if kind == "list":
             return text.split() if len(args) == 1 else list(args)
         if self.check is not None:
@@ -185,12 +189,17 @@ def _no_defrag(on):
                           "default with the Redis source distribution")
 
 
-def _check_flags(*allowed):
-    """Space-separated words from allowed (shutdown-on-sigterm: 'save now')."""
-    def check(text):
-        if not text.split() or any(w.lower() not in allowed for w in text.split()):
-            raise ConfigError("argument(s) must be one of the following: " + ", ".join(allowed))
-    return check
+def _check_shutdown_flags(text):
+    """shutdown-on-sigint / -sigterm: words of default, save, nosave, now, force; read
+    back as Redis shows a set of flags, once each in that order ('default' alone when
+    none is set)."""
+    allowed = ("default", "save", "nosave", "now", "force")
+    words = [w.lower() for w in text.split()]
+    if not words or any(w not in allowed for w in words):
+        raise ConfigError("argument(s) must be one of the following: " + ", ".join(allowed))
+    if "save" in words and "nosave" in words:
+        raise ConfigError("shutdown options SAVE and NOSAVE can't be used simultaneously")
+    return " ".join(w for w in allowed[1:] if w in words) or "default"
 
 
 def _check_oom_values(text):
@@ -270,7 +279,7 @@ def _check_title_template(text):
 
 OPTIONS = [
     # network
-    Option("bind", "list", ["*", "-::*"], apply="listen"),
+    Option("bind", "list", ["*", "-::*"], apply="listen", multi=True),
     Option("port", "int", 6379, 0, 65535, apply="listen"),
     Option("protected-mode", "bool", True),
     Option("tcp-backlog", "int", 511, 0, 2 ** 31 - 1, mutable=False),
@@ -300,20 +309,20 @@ OPTIONS = [
     Option("ignore-warnings", "string", ""),
     Option("enable-module-command", "enum", "no", choices=("yes", "no", "local"), mutable=False),
     Option("latency-tracking-info-percentiles", "string", "50 99 99.9",
-           check=_check_percentiles),
+           check=_check_percentiles, multi=True),
     # what SIGINT / SIGTERM do: default, or save / nosave, now, force (Server.shutdown)
     Option("shutdown-on-sigint", "string", "default",
-           check=_check_flags("default", "save", "nosave", "now", "force")),
+           check=_check_shutdown_flags, multi=True),
     Option("shutdown-on-sigterm", "string", "default",
-           check=_check_flags("default", "save", "nosave", "now", "force")),
+           check=_check_shutdown_flags, multi=True),
     Option("shutdown-timeout", "int", 10, 0, 2 ** 31 - 1),
     # Linux: transparent huge pages off for this process (prctl), and the OOM killer's
     # score (/proc/self/oom_score_adj), as Redis sets them
     Option("disable-thp", "bool", True, mutable=False),
     Option("oom-score-adj", "enum", "no", choices=("no", "yes", "relative", "absolute"),
-           apply="oom"),
+           apply="oom", check=lambda t: "yes" if t == "relative" else t),
     Option("oom-score-adj-values", "string", "0 200 800", check=_check_oom_values,
-           apply="oom"),
+           apply="oom", multi=True),
     # accepted: no jemalloc, and server-threads are the I/O threads
     Option("jemalloc-bg-thread", "bool", True),
     Option("io-threads", "int", 1, 1, 128, mutable=False),
@@ -339,7 +348,7 @@ OPTIONS = [
     Option("client-query-buffer-limit", "memory", 1024 ** 3, 1024 * 1024, 2 ** 63 - 1),
     Option("client-output-buffer-limit", "obuf",
            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
-           apply="obuf"),
+           apply="obuf", multi=True),
     # memory
     Option("maxmemory", "memory", 0),
     Option("maxmemory-policy", "enum", "noeviction",
@@ -374,15 +383,15 @@ OPTIONS = [
     Option("gc-interval-seconds", "int", 300, 0, 2 ** 31 - 1),
     Option("shared-objects-immortal", "bool", True, mutable=False),
     # persistence
-    Option("save", "string", "3600 1 300 100 60 10000"),
+    Option("save", "string", "3600 1 300 100 60 10000", multi=True),
     Option("dbfilename", "string", "dump.rdb", protected=True, check=_check_basename),
-    Option("dir", "string", "", apply="dir", protected=True),
+    Option("dir", "string", "", apply="dir", protected=True, deny_loading=True),
     Option("rdbcompression", "bool", True),
     Option("rdbchecksum", "bool", True, mutable=False),
     Option("rdb-del-sync-files", "bool", False),
     Option("stop-writes-on-bgsave-error", "bool", True),
     Option("sanitize-dump-payload", "enum", "no", choices=("no", "yes", "clients")),
-    Option("appendonly", "bool", False),
+    Option("appendonly", "bool", False, deny_loading=True),
     Option("appendfilename", "string", "appendonly.aof", mutable=False),
     Option("appenddirname", "string", "appendonlydir", mutable=False),
     Option("appendfsync", "enum", "everysec", choices=("always", "everysec", "no")),
@@ -415,7 +424,7 @@ OPTIONS = [
     # scripting
     Option("lua-time-limit", "int", 5000, aliases=("busy-reply-threshold",)),
     # replication
-    Option("replicaof", "list", [], aliases=("slaveof",), mutable=False),
+    Option("replicaof", "list", [], aliases=("slaveof",), mutable=False, multi=True),
     Option("masterauth", "string", ""),
     Option("masteruser", "string", ""),
     Option("replica-read-only", "bool", True, aliases=("slave-read-only",)),
@@ -425,7 +434,8 @@ OPTIONS = [
     Option("repl-timeout", "int", 60, 1),
     Option("repl-diskless-sync", "bool", True),
     Option("repl-diskless-sync-delay", "int", 5),
-    Option("repl-diskless-load", "enum", "disabled", choices=("disabled", "on-empty-db", "swapdb")),
+    Option("repl-diskless-load", "enum", "disabled", choices=("disabled", "on-empty-db", "swapdb"),
+           deny_loading=True),
     Option("replica-priority", "int", 100, aliases=("slave-priority",)),
     Option("repl-disable-tcp-nodelay", "bool", False),
     Option("repl-diskless-sync-max-replicas", "int", 0, 0, 2 ** 31 - 1),
@@ -449,7 +459,7 @@ OPTIONS = [
     Option("cluster-config-file", "string", "nodes.conf", mutable=False),
     Option("cluster-node-timeout", "int", 15000),
     # tiered storage (keydb)
-    Option("storage-provider", "list", [], mutable=False),
+    Option("storage-provider", "list", [], mutable=False, multi=True),
     # acl
     Option("aclfile", "string", "", mutable=False),
     Option("acllog-max-len", "int", 128),
@@ -507,6 +517,18 @@ class Config:
                 raise                             # is not kept
         return opt
 
+    def reapply(self, options):
+        """Run the apply hook of each option once more with its current value (CONFIG SET
+        undoing what earlier options of a failed call applied: an oom score, a listener).
+        One run per hook, errors ignored: the values are the ones that applied before."""
+        for kind, opt in {o.apply: o for o in options if o.apply}.items():
+            hook = self.hooks.get(kind)
+            if hook is not None:
+                try:
+                    hook(self, opt, getattr(self, opt.attr))
+                except ConfigError:
+                    pass
+
     def shown(self, opt):
         """opt's current value as CONFIG GET shows it."""
         return opt.show(getattr(self, opt.attr))
@@ -519,25 +541,77 @@ def _check_save(text):
 
 
 def read_file(path, seen=None):
-    """(line number, words, path) of every directive in a redis.conf-style file."""
+    """(line number, words, line) of every directive in a redis.conf-style file."""
     seen = seen or set()
     real = os.path.realpath(path)
     if real in seen:
         return
     seen.add(real)
     with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, 1):
-            line = raw.strip()
-            if not line or line.startswith(b"#"):
-                continue
-            words = split_args(line)
-            if words is None:
-                raise ConfigFileError(number, raw, "Unbalanced quotes in configuration line")
-            words = [w.decode("utf-8", "replace") for w in words]
-            if words[0].lower() == "include" and len(words) == 2:
-                yield from read_file(words[1], seen)
-                continue
-            yield number, words, raw.decode("utf-8", "replace").rstrip("\r\n")
+        yield from read_lines(fh, seen)
+
+
+def read_lines(lines, seen=None, first=1):
+    """(line number, words, line) of every directive in lines (bytes), numbered from
+    first, split as Redis splits a config line; `include` reads that file in its place."""
+    for number, raw in enumerate(lines, first):
+        line = raw.strip()
+        if not line or line.startswith(b"#"):
+            continue
+        words = split_args(line)
+        if words is None:
+            raise ConfigFileError(number, line.decode("utf-8", "replace"),
+                                  "Unbalanced quotes in configuration line")
+        if not words:
+            continue
+        words = [w.decode("utf-8", "replace") for w in words]
+        if words[0].lower() == "include" and len(words) == 2:
+            yield from read_file(words[1], seen or set())
+            continue
+        yield number, words, line.decode("utf-8", "replace")
+
+
+def command_line_options(args):
+    """The config text redis-server makes of its command line after the config file's
+    name: each `--name` starts a line, other words are quoted onto it, a `--word` right
+    after a bare `--name` is that option's value, and `--save` with nothing after it
+    is `save ""`."""
+    lines = []
+    named = True          # the last option has its value (a `--` word starts a new one)
+    for j, word in enumerate(args):
+        if named and word.startswith("--"):
+            lines.append(word[2:] + " ")
+            if len(split_args(word.encode()) or []) == 1:       # "--port": its value follows
+                named = False
+                if word.lower() == "--save" and (j == len(args) - 1
+                                                 or args[j + 1].startswith("--")):
+                    lines[-1] += '""'
+                    named = True
+            else:                                              # "--port 6380" in one word
+                named = True
+        else:
+            if not lines:
+                lines.append("")
+            lines[-1] += _quoted(word) + " "
+            named = True
+    return "\n".join(lines).encode("utf-8", "surrogateescape")
+
+
+def _quoted(word):
+    """word quoted as Redis's sdscatrepr quotes it."""
+    out = ['"']
+    for ch in word.encode("utf-8", "surrogateescape"):
+        c = chr(ch)
+        if c in '\\"':
+            out.append("\\" + c)
+        elif c in "\n\r\t\a\b":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}[c])
+        elif 32 <= ch < 127:
+            out.append(c)
+        else:
+            out.append("\\x%02x" % ch)
+    out.append('"')
+    return "".join(out)
 
 
 class ConfigFileError(Exception):
@@ -546,14 +620,18 @@ class ConfigFileError(Exception):
         self.line, self.text, self.reason = line, text, reason
 
 
-def load(config, path=None, overrides=()):
-    """Apply a config file, then command-line overrides (lists of words). Several
-    `save` lines add up, as in Redis; `save ""` clears them."""
+def load(config, path=None, overrides=b""):
+    """Apply a config file, then overrides: config text (what stdin gave and the
+    command line's options, as server.main_config puts them together). Several `save` lines
+    add up, as in Redis; `save ""` clears them."""
     lines = []
+    first = 1             # overrides go on from the file's last line (server.main_config)
     if path:
         config.path = os.path.abspath(path)
         lines.extend(read_file(path))
-    lines.extend((n, words, " ".join(words)) for n, words in enumerate(overrides, 1))
+        with open(path, "rb") as fh:
+            first += fh.read().count(b"\n")
+    lines.extend(read_lines(overrides.split(b"\n"), first=first))
     save_points = None
     for number, words, text in lines:
         if words[0].lower() == "save" and len(words) > 1:
@@ -567,16 +645,22 @@ def load(config, path=None, overrides=()):
 def _apply_line(config, words, number, text):
     name, args = words[0], words[1:]
     opt = BY_NAME.get(name.lower())
-    if opt is None or (not args and opt.kind not in ("string", "list")):
+    if opt is None:
         raise ConfigFileError(number, text, "Bad directive or wrong number of arguments")
+    if not opt.multi and len(args) != 1:
+        raise ConfigFileError(number, text, "wrong number of arguments")
+    if opt.multi and len(args) == 1 and args[0]:
+        # one argument to an option of several ("--save '60 10'"): split as Redis does
+        args = [w.decode("utf-8", "replace") for w in split_args(args[0].encode()) or []]
     try:
         config.set_from_words(name, args, startup=True)
     except ConfigError as exc:
         raise ConfigFileError(number, text, str(exc)) from None
 
 
-def rewrite(config):
-    """CONFIG REWRITE: keep the file's lines, update changed options, append the rest."""
+def rewrite(config, force_all=False):
+    """CONFIG REWRITE: keep the file's lines, update changed options, append the rest
+    (with force_all, DEBUG CONFIG-REWRITE-FORCE-ALL's, every option: defaults too)."""
     if not config.path:
         raise ConfigError("The server is running without a config file")
     try:
@@ -597,7 +681,7 @@ def rewrite(config):
         done.add(opt.name)
         out.append(_config_line(config, opt))
     extra = [opt for opt in OPTIONS if opt.name not in done
-             and getattr(config, opt.attr) != opt.default]
+             and (getattr(config, opt.attr) != opt.default or (force_all and opt.default != []))]
     if extra:
         out.append("# Generated by CONFIG REWRITE")
         out.extend(_config_line(config, opt) for opt in extra)

@@ -72,13 +72,16 @@ def disable_thp():
 
 class OomScore:
     """oom-score-adj: no (leave the score alone, or put back the one found at the first
-    change), yes / absolute (the master's value of oom-score-adj-values), relative (that
-    value added to the score found at the first change); clamped to -1000..1000."""
+    change), yes or relative (this role's value of oom-score-adj-values added to the
+    score found at the first change), absolute (that value alone); clamped to
+    -1000..1000. The role is the master's, or the replica's while the server follows a
+    master (REPLICAOF applies it again), as Redis's setOOMScoreAdj."""
 
-    def __init__(self):
+    def __init__(self, server):
         # CONFIG SET may run on two loops at once: base and the file under one leaf lock
         self.lock = leaf_lock(40, "oom-score")
         self.base = None            # the score before keydb-ft first changed it
+        self.server = server
 
     def apply(self, config):
         """Write the score config asks for; False (after logging) if it cannot."""
@@ -90,8 +93,9 @@ class OomScore:
         if mode != "no":
             if self.base is None:
                 self.base = self._read()
-            value = int(config.oom_score_adj_values.split()[0])      # the master's class
-            if mode == "relative":
+            replica = self.server.link is not None
+            value = int(config.oom_score_adj_values.split()[replica])  # master, replica
+            if mode != "absolute":
                 value += self.base
             value = max(-1000, min(1000, value))
         elif self.base is not None:

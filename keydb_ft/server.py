@@ -54,32 +54,51 @@ def _chain(checks):
     return gate
 
 
+# errors that say the address family cannot be had here: Redis passes over such an
+# address whether or not it is marked optional
+_NO_FAMILY = {errno.ENOPROTOOPT, errno.EPROTONOSUPPORT, errno.ESOCKTNOSUPPORT,
+              errno.EPFNOSUPPORT, errno.EAFNOSUPPORT}
+
+
 def _open_listeners(bind, port, backlog):
-    """Listening sockets for each bind address on port (a '-' before an address: skipped
-    when it cannot be taken). OSError, logged as Redis does, when one cannot; the ones
-    opened before it are closed."""
+    """Listening sockets for each bind address on port, as Redis's listenToPort: none
+    for an empty bind list or port 0; '*' and '::*' are any address of their family; an
+    address with a '-' before it is passed over when the machine lacks it, and one whose
+    family the machine lacks always is (each logged). OSError when one cannot be
+    opened; the ones opened before it are closed."""
     opened = []
-    for raw in [a for a in bind if a not in ("-::*",)] or ["*"]:
+    if not port:
+        return opened
+    for raw in bind:
         optional = raw.startswith("-")
-        host = raw.lstrip("-")
+        host = raw[1:] if optional else raw
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         host = {"*": "0.0.0.0", "::*": "::"}.get(host, host)
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         try:
-            sock.bind((host, port))
+            sock = socket.socket(family, socket.SOCK_STREAM)
         except OSError as exc:
-            sock.close()
-            if optional:
-                continue
             log.warning(f"Warning: Could not create server TCP listening socket "
-                        f"{raw}:{port}: {exc.strerror}")
+                        f"{raw.lstrip('-')}:{port}: {exc.strerror}")
+            if exc.errno in _NO_FAMILY:
+                continue
             for other in opened:
                 other.close()
             raise
-        sock.listen(backlog)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind((host, port))
+            sock.listen(backlog)
+        except OSError as exc:
+            sock.close()
+            log.warning(f"Warning: Could not create server TCP listening socket "
+                        f"{raw.lstrip('-')}:{port}: {exc.strerror}")
+            if (exc.errno == errno.EADDRNOTAVAIL and optional) or exc.errno in _NO_FAMILY:
+                continue
+            for other in opened:
+                other.close()
+            raise
         sock.setblocking(False)
         opened.append(sock)
     return opened
@@ -308,6 +327,7 @@ class Server:
                     sock.close()
                 continue
             if self._protected_mode_denies(addr):
+                self.loops[0].stats.rejected_connections += 1
                 try:
                     sock.send(PROTECTED_MODE_TEXT)
                 finally:
@@ -326,12 +346,12 @@ class Server:
         return loops[self.next_loop]
 
     def _protected_mode_denies(self, addr):
+        """protected-mode with no password: only 127.0.0.1, ::1 and the unix socket are
+        served (Redis's islocalClient; other loopback addresses are not), whatever bind
+        says."""
         if not self.config.protected_mode or self.config.requirepass:
             return False
-        if self.config.bind != ["*", "-::*"]:
-            return False
-        host = addr[0] if isinstance(addr, tuple) else ""
-        return not (host.startswith("127.") or host in ("::1", "") or host.startswith("::ffff:127."))
+        return isinstance(addr, tuple) and addr[0] not in ("127.0.0.1", "::1")
 
     def adopt(self, loop, sock, addr, cls=Client):
         """On loop's thread: a Client (or cls) for an accepted socket. The socket object
@@ -389,6 +409,9 @@ class Server:
             except OSError as exc:
                 log.warning(f"Failed opening Unix socket: {exc.strerror}")
                 sys.exit(1)
+        if not self.listeners and self.unix_listener is None:
+            log.warning("Configured to not listen anywhere, exiting.")
+            sys.exit(1)
 
     def relisten(self, bind, port):
         """CONFIG SET bind / port, as Redis's changeBindAddr: the old listeners close,
@@ -674,19 +697,19 @@ def handle_signals(server):
 
 
 def main_config(argv):
-    """Parse `[config file] [--option value ...]` like redis-server."""
+    """Parse `[config file] [-] [--option value ...]` like redis-server: the options
+    are config text read after the file (config.command_line_options), and a lone `-`
+    first or last reads more config from stdin before them."""
     cfg = config_mod.Config()
     path = None
     args = list(argv)
-    if args and not args[0].startswith("--"):
+    if args and not args[0].startswith("-"):
         path = args.pop(0)
-    overrides = []
-    for word in args:
-        if word.startswith("--"):
-            overrides.append([word[2:]])
-        elif overrides:
-            overrides[-1].append(word)
-        else:
-            raise config_mod.ConfigFileError(0, word, "Bad directive or wrong number of arguments")
+    stdin = b""
+    if args and (args[-1] == "-" or (args[0] == "-" and path is None)):
+        args.remove("-")              # the first argument or the last, as Redis reads it
+        stdin = sys.stdin.buffer.read()
+    # one text, numbered as Redis numbers it: the file's lines, stdin's, "\n", the options
+    overrides = stdin + b"\n" + config_mod.command_line_options(args)
     config_mod.load(cfg, path, overrides)
     return cfg

@@ -304,3 +304,206 @@ def test_output_soft_limit_closes_an_idle_subscriber(tmp_path):
         sub.close()
     finally:
         srv.stop()
+
+
+def _from_127_0_0_2(port):
+    """A connection to 127.0.0.1:port made from the loopback address 127.0.0.2."""
+    import socket
+    return socket.create_connection(("127.0.0.1", port), timeout=5,
+                                    source_address=("127.0.0.2", 0))
+
+
+@pytest.mark.parametrize("kind", ["keydb-ft", "redis-server"])
+def test_protected_mode_serves_only_127_0_0_1_and_1(tmp_path, kind):
+    """protected-mode yes and no password: a client from any address but 127.0.0.1 or
+    ::1 -- another loopback address included, whatever bind says -- gets DENIED and the
+    connection closes, counted in rejected_connections; a password or protected-mode no
+    lets it in. Both servers alike."""
+    from conftest import RealRedis
+    srv = ServerProcess(tmp_path) if kind == "keydb-ft" else RealRedis(tmp_path)
+    try:
+        c = srv.client()
+        assert c.config_get("protected-mode") == {"protected-mode": "yes"}
+        with _from_127_0_0_2(srv.port) as sock:      # the reply comes unasked
+            got = b""
+            while chunk := sock.recv(4096):
+                got += chunk
+        assert got.startswith(b"-DENIED Redis is running in protected mode because protected "
+                              b"mode is enabled and no password is set for the default user.")
+        assert got.endswith(b"from the outside.\r\n")
+        assert c.info("stats")["rejected_connections"] == 1
+        c.config_set("protected-mode", "no")
+        with _from_127_0_0_2(srv.port) as sock:
+            sock.sendall(b"PING\r\n")
+            assert sock.recv(100) == b"+PONG\r\n"
+        c.config_set("protected-mode", "yes")
+        c.config_set("requirepass", "secret")
+        with _from_127_0_0_2(srv.port) as sock:
+            sock.sendall(b"AUTH secret\r\nPING\r\n")
+            got = b""
+            while got.count(b"\r\n") < 2:
+                got += sock.recv(100)
+            assert got == b"+OK\r\n+PONG\r\n"
+    finally:
+        srv.stop()
+
+
+@pytest.mark.parametrize("kind", ["keydb-ft", "redis-server"])
+def test_empty_bind_listens_on_no_address(tmp_path, kind):
+    """CONFIG SET bind "" closes every TCP listener (new connections are refused, the
+    connected client stays and reads back the empty list); setting it again listens
+    again. A server started with nothing to listen on exits, as Redis does."""
+    import socket
+
+    from conftest import RealRedis
+    srv = ServerProcess(tmp_path) if kind == "keydb-ft" else RealRedis(tmp_path)
+    try:
+        c = srv.client()
+        assert c.config_set("bind", "")
+        assert c.config_get("bind") == {"bind": ""}
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", srv.port), timeout=5).close()
+        assert c.config_set("bind", "127.0.0.1")
+        assert redis.Redis(port=srv.port).ping()
+    finally:
+        srv.stop()
+    if kind == "keydb-ft":
+        done = subprocess.run([sys.executable, "-m", "keydb_ft", "--port", "0",
+                               "--logfile", ""], cwd=tmp_path, env=dict(os.environ, PYTHON_GIL="0",
+                              PYTHONPATH=ROOT), capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1
+        assert "Configured to not listen anywhere, exiting." in done.stdout + done.stderr
+
+
+def test_replica_connects_from_bind_source_addr(tmp_path):
+    """bind-source-addr: a replica's connection to its master comes from that address,
+    as the master's INFO shows (its protected mode off: 127.0.0.2 is not 127.0.0.1)."""
+    from conftest import RealRedis
+    from test_persistence import wait_until
+    (tmp_path / "m").mkdir()
+    (tmp_path / "r").mkdir()
+    master = RealRedis(tmp_path / "m", args=["--protected-mode", "no"])
+    replica = ServerProcess(tmp_path / "r", threads=2)
+    try:
+        r = replica.client()
+        assert r.config_set("bind-source-addr", "127.0.0.2")
+        r.replicaof("127.0.0.1", master.port)
+        wait_until(lambda: r.info("replication")["master_link_status"] == "up", timeout=60)
+        assert master.client().info("replication")["slave0"]["ip"] == "127.0.0.2"
+    finally:
+        replica.stop()
+        master.stop()
+
+
+def test_relative_dir_is_resolved_once(tmp_path):
+    """A relative dir (as Redis's test harness gives) is where the server moves at start;
+    CONFIG GET dir shows the absolute path, as Redis's getcwd() does, and what the
+    server writes there later -- a full sync's snapshot for a replica, a SAVE -- lands
+    in it, not in a path made relative twice."""
+    from test_persistence import wait_until
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "r").mkdir()
+    master = ServerProcess(tmp_path, threads=2,
+                           args=["--dir", "sub", "--enable-protected-configs", "yes"])
+    replica = ServerProcess(tmp_path / "r", threads=2)
+    try:
+        m = master.client()
+        assert m.config_get("dir") == {"dir": str(tmp_path / "sub")}
+        m.set("k", "v")
+        r = replica.client()
+        r.replicaof("127.0.0.1", master.port)
+        wait_until(lambda: r.info("replication")["master_link_status"] == "up", timeout=60)
+        wait_until(lambda: r.get("k") == b"v")
+        assert m.save() and (tmp_path / "sub" / "dump.rdb").exists()
+        assert m.config_set("dir", "..")          # relative to where it is now
+        assert m.config_get("dir") == {"dir": str(tmp_path)}
+    finally:
+        replica.stop()
+        master.stop()
+
+
+def test_debug_config_rewrite_force_all_writes_a_file_that_starts_the_same(tmp_path):
+    """DEBUG CONFIG-REWRITE-FORCE-ALL writes every option, defaults too; a server started
+    from that file reads back every option as the first one had it."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = ServerProcess(tmp_path / "a", config_text="maxmemory-samples 7\n")
+    try:
+        c = first.client()
+        c.config_set("hz", "33")
+        before = c.config_get("*")
+        assert c.execute_command("DEBUG", "CONFIG-REWRITE-FORCE-ALL") == b"OK"
+        text = (tmp_path / "a" / "keydb.conf").read_text()
+        lines = text.splitlines()
+        assert "hz 33" in lines and "maxmemory-samples 7" in lines
+        assert "timeout 0" in lines                       # a default, written all the same
+    finally:
+        first.stop()
+    second = ServerProcess(tmp_path / "b", config_text=text)
+    try:
+        after = second.client().config_get("*")
+    finally:
+        second.stop()
+    for name in ("port", "dir", "logfile"):           # the command line's, per server
+        before.pop(name), after.pop(name)
+    assert after == before
+
+
+COMMAND_LINE_ERRORS = [
+    ["--port"], ["--port", "6380", "--loglevel"], ["--port", "6379", "6380"],
+    ["--port", "--loglevel", "verbose"], ["--port", "--bla", "--loglevel", "verbose"],
+    ["--logfile", "--my--log--file", "--loglevel", "--bla"], ["--save", "--port", "70000"],
+    ["--hz", "5", "--maxmemory"], ["--save", "x"], ["--nosuchoption", "1"],
+    ["--shutdown-on-sigint", "save nosave"], ["--loglevel", "verbose", "--hz"],
+    ["--port", 'a"b\\c\x01'],
+]
+
+
+@pytest.mark.parametrize("args", COMMAND_LINE_ERRORS)
+def test_command_line_errors_read_as_redis_reads_them(tmp_path, args):
+    """redis-server's command line is config text after the file: a `--name` starts a
+    line, the words after it are quoted onto it (a `--word` right after a bare
+    `--name` is its value). A bad one is the same fatal error, line number, quoted
+    line and reason from both servers."""
+    import shutil
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        pytest.skip("redis-server is not installed")
+    theirs = subprocess.run([redis_server] + args, capture_output=True, text=True, timeout=30,
+                            cwd=tmp_path)
+    ours = subprocess.run([sys.executable, "-m", "keydb_ft"] + args, capture_output=True,
+                          text=True, timeout=60, cwd=tmp_path,
+                          env=dict(os.environ, PYTHON_GIL="0", PYTHONPATH=ROOT))
+    assert theirs.returncode == ours.returncode == 1
+    fatal = theirs.stderr.strip().splitlines()[-3:]
+    assert fatal[0].startswith("Reading the configuration file, at line ")
+    assert ours.stderr.strip().splitlines()[-3:] == fatal
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--maxmemory 700mb", "--maxmemory-policy volatile-lru"],
+     {"maxmemory": "734003200", "maxmemory-policy": "volatile-lru"}),
+    (["--proc-title-template", "--my--title--template", "--loglevel", "verbose"],
+     {"proc-title-template": "--my--title--template", "loglevel": "verbose"}),
+    (["--save", "--loglevel", "verbose"], {"save": "", "loglevel": "verbose"}),
+    (["--loglevel", "verbose", "--save"], {"save": "", "loglevel": "verbose"}),
+    (["--proc-title-template", "--save", "--save", "", "--loglevel", "verbose"],
+     {"proc-title-template": "--save", "save": "", "loglevel": "verbose"}),
+    (["--shutdown-on-sigint", "nosave", "force", "now", "--shutdown-on-sigterm", "nosave force"],
+     {"shutdown-on-sigint": "nosave now force", "shutdown-on-sigterm": "nosave force"}),
+    (["--shutdown-on-sigint", "force default save save"], {"shutdown-on-sigint": "save force"}),
+    (["--save", "60 10", "--save", "30", "5"], {"save": "60 10 30 5"}),
+])
+def test_command_line_options_as_redis_reads_them(tmp_path, args, expected):
+    """Options and values in one word, values that start with `--`, `--save` with
+    nothing after it, several values of an option of several: both servers start and
+    read them back alike."""
+    from conftest import RealRedis
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for srv in (ServerProcess(tmp_path / "a", args=args), RealRedis(tmp_path / "b", args=args)):
+        try:
+            c = srv.client()
+            assert {name: c.config_get(name)[name] for name in expected} == expected
+        finally:
+            srv.stop()

@@ -581,3 +581,37 @@ def test_save_and_load_delay_knobs(tmp_path):
         assert c.dbsize() == 1001
     finally:
         srv.stop()
+
+
+def test_config_set_while_loading_refuses_dir_and_appendonly(tmp_path):
+    """While a dataset loads, CONFIG SET takes most options (loglevel here) but refuses
+    dir and appendonly with LOADING, as Redis does."""
+    srv = ServerProcess(tmp_path, args=["--enable-protected-configs", "yes"])
+    try:
+        c = srv.client()
+        c.execute_command("DEBUG", "POPULATE", 3000, "key", 10)
+        c.save()
+    finally:
+        srv.stop()
+    srv = ServerProcess(tmp_path, args=["--enable-protected-configs", "yes",
+                                        "--key-load-delay", "1000"])      # 1 ms a key
+    try:
+        c = srv.client()
+        assert c.info("persistence")["loading"] == 1
+        assert c.config_set("loglevel", "debug")
+        assert c.config_get("loglevel") == {"loglevel": "debug"}
+        for name, value in (("dir", "elsewhere"), ("appendonly", "yes")):
+            # on a connection of its own: redis-py's client retries a LOADING error
+            conn = c.connection_pool.get_connection()
+            try:
+                conn.send_command("CONFIG", "SET", name, value)
+                with pytest.raises(redis.BusyLoadingError,
+                                   match="^Redis is loading the dataset in memory$"):
+                    conn.read_response()
+            finally:
+                c.connection_pool.release(conn)
+        assert c.info("persistence")["loading"] == 1
+        wait_loaded(c, 60)
+        assert c.dbsize() == 3000 and c.config_get("appendonly") == {"appendonly": "no"}
+    finally:
+        srv.stop()

@@ -94,11 +94,23 @@ def test_oom_score_adj(tmp_path):
         assert _oom(srv.proc.pid) == 250
         c.config_set("oom-score-adj", "relative")     # added to the score found first
         assert _oom(srv.proc.pid) == 250 + 0
+        assert c.config_get("oom-score-adj") == {"oom-score-adj": "yes"}   # as Redis
+        c.execute_command("REPLICAOF", "127.0.0.1", "1")   # the replica's value
+        assert _oom(srv.proc.pid) == 400
+        c.execute_command("REPLICAOF", "NO", "ONE")
+        assert _oom(srv.proc.pid) == 250
         c.config_set("oom-score-adj", "no")          # the score it found comes back
         assert _oom(srv.proc.pid) == 0
+        with open(f"/proc/{srv.proc.pid}/oom_score_adj", "w") as fh:
+            fh.write("22\n")                         # set from outside: yes adds to it
+        c.config_set("oom-score-adj-values", "9 9 9")
+        c.config_set("oom-score-adj", "yes")
+        assert _oom(srv.proc.pid) == 31
+        c.config_set("oom-score-adj", "no")
+        assert _oom(srv.proc.pid) == 22
         with pytest.raises(redis.ResponseError, match="wrong number of arguments"):
             c.config_set("oom-score-adj-values", "1 2")
-        assert c.config_get("oom-score-adj-values")["oom-score-adj-values"] == "250 400 500"
+        assert c.config_get("oom-score-adj-values")["oom-score-adj-values"] == "9 9 9"
     finally:
         srv.stop()
 
@@ -215,3 +227,28 @@ def test_cpulists_pin_their_threads(tmp_path):
         assert "Could not pin the loop 0 thread to server_cpulist 7-2" in bad.log_text()
     finally:
         bad.stop()
+
+
+def test_config_set_rolls_back_what_applied_before_a_failure(tmp_path):
+    """CONFIG SET oom-score-adj yes oom-score-adj-values ... port <taken>: the port
+    cannot be had, so every option goes back, and the oom score the first two applied
+    is put back too (Redis's test of the same)."""
+    import socket
+    srv = ServerProcess(tmp_path)
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        c = srv.client()
+        before = _oom(srv.proc.pid)
+        with pytest.raises(redis.ResponseError, match="^CONFIG SET failed \\(possibly related "
+                           "to argument 'port'\\) - Unable to listen on this port"):
+            c.config_set("oom-score-adj", "yes", "oom-score-adj-values", "1 1 1",
+                         "maxmemory", "10000001", "port", str(taken.getsockname()[1]))
+        assert _oom(srv.proc.pid) == before
+        assert c.config_get("oom-score-adj") == {"oom-score-adj": "no"}
+        assert c.config_get("maxmemory") == {"maxmemory": "0"}
+        assert srv.client().ping()                       # the old port still listens
+    finally:
+        taken.close()
+        srv.stop()

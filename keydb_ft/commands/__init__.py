@@ -29,6 +29,7 @@ def install(server):
             os.chdir(value)
         except OSError as exc:
             raise ConfigError("No such file or directory") from exc
+        config.dir = os.getcwd()        # a relative dir is relative to the old one once
 
     cfg.hooks["dir"] = apply_dir
 
@@ -43,7 +44,7 @@ def install(server):
     cfg.hooks["listen"] = apply_listen
     cfg.hooks["obuf"] = lambda config, opt, value: server.set_output_limits(value)
 
-    oom = OomScore()
+    oom = server.oom = OomScore(server)
 
     def apply_oom(config, opt, value):
         if not oom.apply(config):

@@ -3,6 +3,7 @@
 import re
 
 from .. import config as config_mod
+from .. import errors
 from ..errors import CommandError
 from ..resp.writer import OK
 from .args import glob_matcher
@@ -71,6 +72,8 @@ def cmd_config_set(c, argv):
             what = "immutable" if not opt.mutable else "protected"
             raise CommandError(f"ERR CONFIG SET failed (possibly related to argument "
                                f"'{name}') - can't set {what} config")
+        if opt.deny_loading and c.server.loading:
+            raise CommandError(errors.LOADING)
         try:
             value = opt.parse([text] if opt.kind != "list" else text.split())
             if opt.name == "save" and value:
@@ -79,12 +82,17 @@ def cmd_config_set(c, argv):
             raise CommandError(f"ERR CONFIG SET failed (possibly related to argument "
                                f"'{name}') - {exc}") from None
     old = {opt.attr: getattr(cfg, opt.attr) for _, opt, _ in pairs}
+    applied = []
     try:
         for name, opt, text in pairs:
             cfg.set_from_words(name, [text] if opt.kind != "list" else text.split())
+            applied.append(opt)
     except config_mod.ConfigError as exc:
         for attr, value in old.items():
             setattr(cfg, attr, value)
+        # as Redis: what the options set before the failing one applied is undone too
+        # (their old values applied again: an oom score, a listener)
+        cfg.reapply(applied)
         raise CommandError(f"ERR CONFIG SET failed (possibly related to argument "
                            f"'{name}') - {exc}") from None
     c.server.config_changed()

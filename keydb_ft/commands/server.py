@@ -3,7 +3,7 @@
 import time
 
 from .. import errors
-from ..config import ConfigError, allows, parse_memory
+from ..config import ConfigError, allows, parse_memory, rewrite
 from ..db import digest
 from ..db.access import idle_ms
 from ..db.keyspace import thread_stats
@@ -342,6 +342,20 @@ def _debug_packed_threshold(c, argv):
     return OK
 
 
+def _debug_rewrite_all(c, argv):
+    """DEBUG CONFIG-REWRITE-FORCE-ALL: CONFIG REWRITE with every option written, those
+    at their defaults too (an empty list, such as replicaof, has no line to write)."""
+    if len(argv) != 2:
+        raise _unknown_debug(argv)
+    try:
+        rewrite(c.server.config, force_all=True)
+    except ConfigError as exc:
+        raise CommandError(f"ERR CONFIG-REWRITE-FORCE-ALL failed: {exc}") from None
+    except OSError as exc:
+        raise CommandError(f"ERR CONFIG-REWRITE-FORCE-ALL failed: {exc.strerror}") from None
+    return OK
+
+
 def _unknown_debug(argv):
     return CommandError("ERR unknown subcommand or wrong number of arguments for "
                         f"'{argv[1].decode('utf-8', 'replace')}'. Try DEBUG HELP.")
@@ -359,4 +373,5 @@ DEBUG_SUBCOMMANDS = {
     b"help": _debug_help,
     b"protocol": _debug_protocol,
     b"quicklist-packed-threshold": _debug_packed_threshold,
+    b"config-rewrite-force-all": _debug_rewrite_all,
 }
