@@ -607,3 +607,43 @@ def test_min_replicas_to_write_counts_acknowledging_replicas(tmp_path):
         assert m.set("k", "4") is True
     finally:
         _stop(replica, master)
+
+
+def test_handshake_refused_by_the_master_is_logged_as_redis_logs_it(tmp_path):
+    """A redis-server master with a binary password: the wrong masterauth gets "Unable
+    to AUTH to MASTER: -WRONGPASS ..." in the replica's log and the link stays down;
+    the right one (a NUL inside) brings it up. replica-announce-ip is what the master
+    then shows as the replica's address."""
+    mdir, rdir = _dirs(tmp_path)
+    master = RealRedis(mdir)
+    replica = ServerProcess(rdir, threads=2, args=["--replica-announce-ip", "10.9.8.7"])
+    try:
+        m, r = master.client(), replica.client()
+        m.config_set("requirepass", "abc\x00def")
+        r.config_set("masterauth", "abc")
+        r.replicaof("127.0.0.1", master.port)
+        wait_until(lambda: "Unable to AUTH to MASTER: -WRONGPASS invalid username-password "
+                           "pair or user is disabled." in replica.log_text())
+        assert r.info("replication")["master_link_status"] == "down"
+        r.config_set("masterauth", "abc\x00def")
+        wait_until(lambda: r.info("replication")["master_link_status"] == "up", timeout=60)
+        m.auth("abc\x00def")
+        assert m.info("replication")["slave0"]["ip"] == "10.9.8.7"
+    finally:
+        _stop(replica, master)
+
+
+def test_replconf_ip_address_names_the_replica(tmp_path):
+    """keydb-ft as the master keeps a replica's REPLCONF ip-address for INFO and ROLE,
+    as redis-server does."""
+    mdir, rdir = _dirs(tmp_path)
+    master = ServerProcess(mdir, threads=2)
+    replica = RealRedis(rdir, args=["--replica-announce-ip", "10.9.8.7",
+                                    "--replicaof", "127.0.0.1", str(master.port)])
+    try:
+        m = master.client()
+        wait_until(lambda: m.info("replication").get("connected_slaves") == 1, timeout=60)
+        assert m.info("replication")["slave0"]["ip"] == "10.9.8.7"
+        assert m.execute_command("ROLE")[2][0][0] == b"10.9.8.7"
+    finally:
+        _stop(replica, master)

@@ -55,6 +55,8 @@ def cmd_replconf(c, argv):
         option = argv[i].lower()
         if option == b"listening-port":
             c.replica_port = to_int(argv[i + 1])     # kept in the client's __dict__
+        elif option == b"ip-address":               # replica-announce-ip: INFO's slaveN ip
+            c.replica_ip = argv[i + 1].decode("utf-8", "replace")
         elif option == b"ack":
             stream = c.replica
             if stream is not None:
@@ -66,7 +68,7 @@ def cmd_replconf(c, argv):
             if "M" in c.flags_extra:
                 c.send_ack()
             return NO_REPLY
-        elif option not in (b"ip-address", b"capa", b"rdb-only", b"rdb-filter-only"):
+        elif option not in (b"capa", b"rdb-only", b"rdb-filter-only"):
             raise CommandError(errors.UNKNOWN_REPLCONF.format(argv[i].decode("utf-8", "replace")))
     return OK
 

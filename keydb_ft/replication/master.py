@@ -68,6 +68,7 @@ class ReplicaStream(EffectFeed):
         self.rdb_size = 0             # the RDB's bytes do not count against the limit
         self.ack_time = time.time()
         self.listening_port = 0
+        self.ip = ""                  # INFO's and ROLE's: REPLCONF ip-address, else the peer's
         # a stream's own replication ID: offsets count its own bytes (its SELECTs fall
         # where its deliveries put them), so a partial resync must resume this stream
         master.streams_made += 1
@@ -237,6 +238,8 @@ class Master:
         client.replica = stream
         stream.client = client
         stream.listening_port = getattr(client, "replica_port", 0)
+        stream.ip = (getattr(client, "replica_ip", None)
+                     or client.addr.rsplit(":", 1)[0].strip("[]"))
         client.flags_extra += "S"
         client.reply_mode = "off"     # a replica gets the stream, not replies
         client.mute = True
@@ -271,10 +274,8 @@ class Master:
         stream = ReplicaStream(self, client)
         self._make_replica(client, stream)
         self.sync_full += 1
-        host = client.addr.rsplit(":", 1)[0]
         for old in self.backlogs:          # the same replica back: its old stream goes
-            if (old.listening_port == stream.listening_port
-                    and old.client.addr.rsplit(":", 1)[0] == host):
+            if old.listening_port == stream.listening_port and old.ip == stream.ip:
                 self._drop(old)
         if psync:
             client.write_raw(b"+FULLRESYNC %s %d\r\n" % (stream.replid, stream.start_offset))
@@ -481,12 +482,11 @@ class Master:
             fields.append(("min_slaves_good_slaves", self.good_replicas()))
         now = time.time()
         for n, s in enumerate(online):
-            ip = s.client.addr.rsplit(":", 1)[0].strip("[]")
-            fields.append((f"slave{n}", f"ip={ip},port={s.listening_port},state={s.state},"
+            fields.append((f"slave{n}", f"ip={s.ip},port={s.listening_port},state={s.state},"
                                         f"offset={s.acked},lag={int(now - s.ack_time)}"))
         return fields
 
     def role_replicas(self):
-        return [[s.client.addr.rsplit(":", 1)[0].strip("[]").encode(),
+        return [[s.ip.encode(),
                  b"%d" % s.listening_port, b"%d" % s.acked]
                 for s in self.replicas if s.state == "online"]

@@ -1,8 +1,9 @@
 """The replica side: REPLICAOF host port (or `replicaof` in the config) makes this server
 follow a master -- redis-server 7.0 or another keydb-ft -- as a Redis replica does.
 
-A link thread connects and does the handshake (AUTH with masterauth / masteruser when
-set, REPLCONF listening-port and capa psync2, then PSYNC ? -1: a full resync),
+A link thread connects and does Redis's handshake (PING, AUTH with masterauth /
+masteruser when set, REPLCONF listening-port, ip-address and capa psync2, then PSYNC
+? -1: a full resync),
 reads the RDB and loads it in place of the dataset, clients getting LOADING meanwhile.
 After a drop it asks PSYNC <the master's ID> <one past the offset it applied> first,
 and on +CONTINUE keeps its data and goes on with the stream (a partial resync).
@@ -98,6 +99,8 @@ class ReplicaLink:
             self.down.clear()
             try:
                 self._sync()
+            except _Refused:
+                self.state = "connect"
             except (OSError, ValueError) as exc:
                 log.warning(f"Error condition on socket for SYNC: {exc}")
                 self.state = "connect"
@@ -112,17 +115,14 @@ class ReplicaLink:
         server = self.server
         cfg = server.config
         log.notice(f"Connecting to MASTER {self.host}:{self.port}")
-        sock = socket.create_connection((self.host, self.port), timeout=cfg.repl_timeout)
+        source = (cfg.bind_source_addr, 0) if cfg.bind_source_addr else None
+        sock = socket.create_connection((self.host, self.port), timeout=cfg.repl_timeout,
+                                        source_address=source)
         try:
             reader = _Lines(sock)
             self.state = "sync"
             log.notice("MASTER <-> REPLICA sync started")
-            if cfg.masterauth:
-                auth = [b"AUTH"] + ([cfg.masteruser.encode()] if cfg.masteruser else [])
-                _expect(reader, auth + [cfg.masterauth.encode()])
-            _expect(reader, [b"PING"], b"+PONG")
-            _expect(reader, [b"REPLCONF", b"listening-port", b"%d" % cfg.port])
-            _expect(reader, [b"REPLCONF", b"capa", b"psync2"])
+            self._handshake(reader, cfg)
             resume = self.replid is not None and self.applied is not None
             if resume:                        # what we lack starts one past what we applied
                 sock.sendall(encode_command([b"PSYNC", self.replid, b"%d" % (self.applied + 1)]))
@@ -137,8 +137,12 @@ class ReplicaLink:
                 self._hand_over(sock, reader, self.applied)
                 sock = None
                 return
+            if line.startswith((b"-NOMASTERLINK", b"-LOADING")):
+                log.notice(f"Master is currently unable to PSYNC but should be in the "
+                           f"future: {_text(line)}")
+                raise _Refused(line)
             if not line.startswith(b"+FULLRESYNC"):
-                raise ValueError(f"unexpected reply to PSYNC: {line[:80]!r}")
+                _refused(f"Unexpected reply to PSYNC from master: {_text(line)}")
             self.replid = line.split()[1]
             self.applied = None               # the data is being replaced: no resuming
             base = int(line.split()[2])
@@ -157,6 +161,35 @@ class ReplicaLink:
         finally:
             if sock is not None:
                 sock.close()
+
+    def _handshake(self, reader, cfg):
+        """Redis's replica handshake and its log lines: PING (an authentication error
+        is fine: AUTH follows), AUTH with masterauth, then REPLCONF listening-port,
+        ip-address (replica-announce-ip) and capa, whose errors the master may give
+        without the sync failing. _Refused (already logged) when it cannot go on."""
+        line = _ask(reader, [b"PING"])
+        if line.startswith(b"-") and not line.startswith(
+                (b"-NOAUTH", b"-NOPERM", b"-ERR operation not permitted")):
+            _refused(f"Error reply to PING from master: '{_text(line)}'")
+        log.notice("Master replied to PING, replication can continue...")
+        if cfg.masterauth:
+            auth = [b"AUTH"] + ([cfg.masteruser.encode()] if cfg.masteruser else [])
+            line = _ask(reader, auth + [cfg.masterauth.encode()])
+            if line.startswith(b"-"):
+                _refused(f"Unable to AUTH to MASTER: {_text(line)}")
+        port = cfg.replica_announce_port or cfg.port
+        line = _ask(reader, [b"REPLCONF", b"listening-port", b"%d" % port])
+        if line.startswith(b"-"):
+            log.notice(f"(Non critical) Master does not understand REPLCONF listening-port: "
+                       f"{_text(line)}")
+        if cfg.replica_announce_ip:
+            line = _ask(reader, [b"REPLCONF", b"ip-address", cfg.replica_announce_ip.encode()])
+            if line.startswith(b"-"):
+                log.notice(f"(Non critical) Master does not understand REPLCONF ip-address: "
+                           f"{_text(line)}")
+        line = _ask(reader, [b"REPLCONF", b"capa", b"psync2"])
+        if line.startswith(b"-"):
+            log.notice(f"(Non critical) Master does not understand REPLCONF capa: {_text(line)}")
 
     def _hand_over(self, sock, reader, base):
         """The stream starts at offset base: the socket goes to a loop."""
@@ -252,12 +285,23 @@ class _Lines:
         return self.buf
 
 
-def _expect(reader, argv, good=b"+OK"):
-    """Send a handshake command; its reply must start with good."""
+class _Refused(Exception):
+    """The master refused the handshake; the reason is logged already."""
+
+
+def _refused(text):
+    log.warning(text)
+    raise _Refused(text)
+
+
+def _ask(reader, argv):
+    """Send a handshake command and return its reply line."""
     reader.sock.sendall(encode_command(argv))
-    line = reader.line()
-    if not line.startswith(good):
-        raise ValueError(f"{argv[0].decode()} answered {line[:120].decode('utf-8', 'replace')}")
+    return reader.line()
+
+
+def _text(line):
+    return line.decode("utf-8", "replace")
 
 
 def replica_gate(c, cmd, argv):
@@ -284,6 +328,7 @@ def follow(server, host, port):
     server.keyspace.is_replica = True
     server.set_gate("replica", replica_gate)
     link.start()
+    server.oom.apply(server.config)          # the replica's oom-score-adj-values
     log.notice(f"REPLICAOF {host}:{port} enabled")
 
 
@@ -296,4 +341,5 @@ def unfollow(server):
     server.link = None
     server.keyspace.is_replica = False
     server.set_gate("replica", None)
+    server.oom.apply(server.config)
     return True
