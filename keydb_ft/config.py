@@ -165,7 +165,10 @@ class Option:
             # a synonym reads back as the first choice with its meaning, as in Redis
             return self.check(t) if self.check is not None else t
         if kind == "list":
-            return text.split() if len(args) == 1 else list(args)
+            words = text.split() if len(args) == 1 else list(args)
+            if self.check is not None:
+                words = self.check(words)
+            return words
         if self.check is not None:
             canonical = self.check(text)
             if canonical is not None:        # the check's own spelling of the value
@@ -200,6 +203,20 @@ def _check_shutdown_flags(text):
     if "save" in words and "nosave" in words:
         raise ConfigError("shutdown options SAVE and NOSAVE can't be used simultaneously")
     return " ".join(w for w in allowed[1:] if w in words) or "default"
+
+
+def _check_replicaof(words):
+    """`replicaof host port` (or `no one`, no master) as Redis reads it from its config."""
+    if words == []:
+        return words
+    if len(words) != 2:
+        raise ConfigError("wrong number of arguments")
+    if [w.lower() for w in words] == ["no", "one"]:
+        return []
+    port = words[1]
+    if not (port.isascii() and port.isdigit() and int(port) <= 65535):
+        raise ConfigError("Invalid master port")
+    return [words[0], str(int(port))]
 
 
 def _check_oom_values(text):
@@ -424,7 +441,8 @@ OPTIONS = [
     # scripting
     Option("lua-time-limit", "int", 5000, aliases=("busy-reply-threshold",)),
     # replication
-    Option("replicaof", "list", [], aliases=("slaveof",), mutable=False, multi=True),
+    Option("replicaof", "list", [], aliases=("slaveof",), mutable=False, multi=True,
+           check=_check_replicaof),
     Option("masterauth", "string", ""),
     Option("masteruser", "string", ""),
     Option("replica-read-only", "bool", True, aliases=("slave-read-only",)),

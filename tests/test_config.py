@@ -455,7 +455,9 @@ COMMAND_LINE_ERRORS = [
     ["--logfile", "--my--log--file", "--loglevel", "--bla"], ["--save", "--port", "70000"],
     ["--hz", "5", "--maxmemory"], ["--save", "x"], ["--nosuchoption", "1"],
     ["--shutdown-on-sigint", "save nosave"], ["--loglevel", "verbose", "--hz"],
-    ["--port", 'a"b\\c\x01'],
+    ["--port", 'a"b\\c\x01'], ["--replicaof", "127.0.0.1", "abc"], ["--replicaof", "127.0.0.1"],
+    ["--replicaof", "127.0.0.1", "70000"], ["--replicaof", "a", "b", "c"],
+    ["--replicaof", "127.0.0.1", "-1"],
 ]
 
 
