@@ -76,7 +76,12 @@ if [ $own = 1 ]; then
   # files, as src/redis-server; that name runs keydb-ft for the length of this run (the
   # units tagged external:skip need it)
   wrapper="$CACHE/keydb-ft-as-redis-server"
-  printf '#!/bin/sh\nPYTHON_GIL=0 PYTHONPATH="%s" exec "%s" -m keydb_ft "$@" --server-threads %s\n' \
+  # server-threads comes as config on stdin (a last '-', read between the file and the
+  # options, as redis-server reads it) so the harness's own arguments stay as it wrote
+  # them: its command-line tests check how a bare --option is read
+  # (a here-document, not a pipe: exec keeps the PID the harness started, which it then
+  # looks for in the log)
+  printf '#!/bin/sh\nPYTHON_GIL=0 PYTHONPATH="%s" exec "%s" -m keydb_ft "$@" - <<EOF\nserver-threads %s\nEOF\n' \
     "$ROOT" "$PY" "$threads" > "$wrapper"
   chmod +x "$wrapper"
   ln -sf "$wrapper" "$src/src/redis-server"
