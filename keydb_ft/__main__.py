@@ -17,6 +17,7 @@ def main(argv=None):
     from . import commands  # noqa: F401  (registers every command)
     try:
         cfg = main_config(argv)
+        commands.apply_renames(cfg)
     except ConfigFileError as exc:
         sys.stderr.write(f"\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***\n"
                          f"Reading the configuration file, at line {exc.line}\n"

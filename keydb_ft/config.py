@@ -511,6 +511,9 @@ class Config:
             setattr(self, opt.attr, opt.default)
         self.path = None
         self.hooks = {}          # apply name -> callable(config, option, value)
+        # rename-command lines, (line number, line, old name, new name or ""), in file
+        # order: commands.apply_renames applies them to the command table at start
+        self.renames = []
 
     def get(self, name):
         return getattr(self, BY_NAME[name].attr)
@@ -652,6 +655,11 @@ def load(config, path=None, overrides=b""):
     lines.extend(read_lines(overrides.split(b"\n"), first=first))
     save_points = None
     for number, words, text in lines:
+        if words[0].lower() == "rename-command":
+            if len(words) != 3:
+                raise ConfigFileError(number, text, "Bad directive or wrong number of arguments")
+            config.renames.append((number, text, words[1], words[2]))
+            continue
         if words[0].lower() == "save" and len(words) > 1:
             save_points = [] if save_points is None else save_points
             points = " ".join(words[1:]).strip('"')

@@ -422,6 +422,44 @@ def test_relative_dir_is_resolved_once(tmp_path):
         master.stop()
 
 
+def test_rename_command_renames_removes_and_survives_config_rewrite(tmp_path):
+    """rename-command: the old name is an unknown command, the new one (any case) runs
+    it, "" removes one; COMMAND INFO answers by the new name with the command's own; the
+    lines stay through CONFIG REWRITE, so a restart keeps the renames."""
+    text = 'rename-command flushdb badger\nrename-command CONFIG ""\nrename-command get Fetch\n'
+    (tmp_path / "a").mkdir()
+    server = ServerProcess(tmp_path / "a", config_text=text)
+    try:
+        c = server.client()
+        count = raw_reply(c, "COMMAND", "COUNT")
+        c.set("k", "v")
+        assert c.execute_command("FETCH", "k") == b"v"
+        for argv in (["FLUSHDB"], ["CONFIG", "GET", "port"], ["GET", "k"]):
+            with pytest.raises(redis.ResponseError, match=f"^unknown command '{argv[0]}'"):
+                c.execute_command(*argv)
+        info = raw_reply(c, "COMMAND", "INFO", "badger", "flushdb", "fetch")
+        assert info[0][0] == b"flushdb" and info[1] is None and info[2][0] == b"get"
+        assert c.execute_command("BADGER") == b"OK"
+        assert c.dbsize() == 0
+        listed = raw_reply(c, "COMMAND", "LIST")
+        assert b"flushdb" in listed and b"config" not in listed
+        assert c.execute_command("DEBUG", "CONFIG-REWRITE-FORCE-ALL") == b"OK"
+        written = (tmp_path / "a" / "keydb.conf").read_text().splitlines()
+        assert 'rename-command CONFIG ""' in written and "rename-command get Fetch" in written
+    finally:
+        server.stop()
+    (tmp_path / "b").mkdir()
+    again = ServerProcess(tmp_path / "b", config_text="\n".join(written) + "\n")
+    try:
+        c = again.client()
+        assert raw_reply(c, "COMMAND", "COUNT") == count
+        with pytest.raises(redis.ResponseError, match="^unknown command 'FLUSHDB'"):
+            c.execute_command("FLUSHDB")
+        assert c.execute_command("BADGER") == b"OK"
+    finally:
+        again.stop()
+
+
 def test_debug_config_rewrite_force_all_writes_a_file_that_starts_the_same(tmp_path):
     """DEBUG CONFIG-REWRITE-FORCE-ALL writes every option, defaults too; a server started
     from that file reads back every option as the first one had it."""
@@ -457,7 +495,10 @@ COMMAND_LINE_ERRORS = [
     ["--shutdown-on-sigint", "save nosave"], ["--loglevel", "verbose", "--hz"],
     ["--port", 'a"b\\c\x01'], ["--replicaof", "127.0.0.1", "abc"], ["--replicaof", "127.0.0.1"],
     ["--replicaof", "127.0.0.1", "70000"], ["--replicaof", "a", "b", "c"],
-    ["--replicaof", "127.0.0.1", "-1"],
+    ["--replicaof", "127.0.0.1", "-1"], ["--rename-command", "nosuch", "x"],
+    ["--rename-command", "get", "set"], ["--rename-command", "get"],
+    ["--rename-command", "flushdb", "", "--rename-command", "flushall", "FLUSHDB",
+     "--rename-command", "FLUSHDB", "x", "--rename-command", "flushall", "y"],
 ]
 
 

@@ -15,6 +15,18 @@ for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         importlib.import_module(f"{__name__}.{_info.name}")
 
 
+def apply_renames(config):
+    """The config's rename-command lines, in order, on the command table (before the
+    server is made: loading an AOF already uses the new names, as Redis does)."""
+    from ..config import ConfigFileError
+    from .registry import rename
+    for number, text, old, new in config.renames:
+        try:
+            rename(old, new)
+        except ValueError as exc:
+            raise ConfigFileError(number, text, str(exc)) from None
+
+
 def install(server):
     """Connect config apply hooks and per-server callbacks after the Server exists."""
     import os

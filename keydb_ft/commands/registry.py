@@ -408,6 +408,19 @@ def help_reply(container, extra=()):
     return lines
 
 
+def rename(old, new):
+    """rename-command: the command named old answers to new from now on, or to nothing
+    when new is "" (COMMAND still shows its own name, as Redis's does). For start-up,
+    before any loop runs; raises ValueError with Redis's reason."""
+    cmd = COMMANDS.pop(old.lower().encode(), None) if "|" not in old else None
+    if cmd is None:
+        raise ValueError("No such command in rename-command")
+    if new:
+        if new.lower().encode() in COMMANDS:
+            raise ValueError("Target command name already exists")
+        COMMANDS[new.lower().encode()] = cmd
+
+
 def lookup(argv):
     """The Command for argv (resolving subcommands), or None."""
     cmd = COMMANDS.get(argv[0].lower())
