@@ -131,7 +131,7 @@ class Client:
                         self.backlog.extend(requests[ran:])   # blocked or paused: later
                 else:                                # same-length requests, by column
                     run_columns(self, requests)
-                self.flush()
+                self.loop.unflushed.append(self)     # sent after the pass (EventLoop.run)
             elif self.parser.feed(data):
                 self.process_input()
             else:

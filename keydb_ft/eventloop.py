@@ -54,6 +54,7 @@ class EventLoop(threading.Thread):
         self.durable = None               # the AOF while appendfsync is always (sync())
         self.held = {}                    # clients whose replies wait for that sync
         self.command_names = {}           # loop-owned cache for dispatch.resolve
+        self.unflushed = []               # clients read this pass whose replies wait (run)
         self.batch_context = batch_context(self)
 
     # -- cross-thread API ------------------------------------------------------------------
@@ -139,6 +140,7 @@ class EventLoop(threading.Thread):
         # two loop threads serve GETs five times slower than one (measured).
         self.stats = LoopStats()
         self.command_names = {}
+        self.unflushed = unflushed = []
         self.handlers = dict(self.handlers)
         self.batch_context = batch_context(self)
         bind_thread_stats(self.stats)
@@ -174,6 +176,18 @@ class EventLoop(threading.Thread):
                         target.on_writable()
                 except Exception:  # a bug must not kill the loop
                     self._crashed(target)
+            if unflushed:
+                # The replies of this pass's reads go out after every ready socket has
+                # been read, as Redis writes its replies before it sleeps: the client's
+                # side is then woken once for several replies rather than between reads
+                # (redis-benchmark -c 50, two loops: 88k to 100k GET/s unpipelined,
+                # 480k to 560k pipelined, less kernel time on both sides; perf/README.md)
+                for client in unflushed:
+                    try:
+                        client.flush()
+                    except Exception:
+                        self._crashed(client)
+                unflushed.clear()
             if garbage:
                 lazyfree.drain(garbage)
             if mailbox:
