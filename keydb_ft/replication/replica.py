@@ -178,18 +178,15 @@ class ReplicaLink:
             if line.startswith(b"-"):
                 _refused(f"Unable to AUTH to MASTER: {_text(line)}")
         port = cfg.replica_announce_port or cfg.port
-        line = _ask(reader, [b"REPLCONF", b"listening-port", b"%d" % port])
-        if line.startswith(b"-"):
-            log.notice(f"(Non critical) Master does not understand REPLCONF listening-port: "
-                       f"{_text(line)}")
+        replconf = [(b"listening-port", b"%d" % port)]
         if cfg.replica_announce_ip:
-            line = _ask(reader, [b"REPLCONF", b"ip-address", cfg.replica_announce_ip.encode()])
+            replconf.append((b"ip-address", cfg.replica_announce_ip.encode()))
+        replconf.append((b"capa", b"psync2"))
+        for option, value in replconf:
+            line = _ask(reader, [b"REPLCONF", option, value])
             if line.startswith(b"-"):
-                log.notice(f"(Non critical) Master does not understand REPLCONF ip-address: "
-                           f"{_text(line)}")
-        line = _ask(reader, [b"REPLCONF", b"capa", b"psync2"])
-        if line.startswith(b"-"):
-            log.notice(f"(Non critical) Master does not understand REPLCONF capa: {_text(line)}")
+                log.notice(f"(Non critical) Master does not understand REPLCONF "
+                           f"{_text(option)}: {_text(line)}")
 
     def _hand_over(self, sock, reader, base):
         """The stream starts at offset base: the socket goes to a loop."""
