@@ -103,24 +103,26 @@ class Client:
 
     # -- I/O -----------------------------------------------------------------------------
     def on_readable(self, tuple_=tuple):
-        """The loop's call when the socket is readable. tuple_ is never passed: a
+        """The loop's call when the socket is readable: the number of bytes read, or
+        None when nothing was (or the connection closed). The loop counts the bytes and
+        the read (total_net_input_bytes, total_reads_processed) in locals for its whole
+        pass, and sends this client's replies after the pass (EventLoop.run): a loop
+        pass is where a read's attribute updates add up. tuple_ is never passed: a
         default is a local, a builtin two dict lookups (dispatch.run_batch)."""
         try:
             data = self.sock.recv(READ_SIZE)
         except (BlockingIOError, InterruptedError):
-            return
+            return None
         except OSError:
             self.close()
-            return
+            return None
         if not data:
             self.close()
-            return
-        stats = self.loop.stats
-        stats.net_in += len(data)
-        stats.reads += 1
-        if self.blocked is None and self.paused_requests is None:
+            return None
+        if self.plain or (self.blocked is None and self.paused_requests is None):
             # requests kept from a block or pause run first (process_input)
-            requests = None if self.backlog else self.parser.take(data)
+            parser = self.parser
+            requests = None if self.backlog else parser.take(data)
             if requests is not None:
                 # The usual read: whole requests, nothing buffered, no protocol error.
                 # run_requests() without its error branch, inline (a call costs more).
@@ -131,14 +133,14 @@ class Client:
                         self.backlog.extend(requests[ran:])   # blocked or paused: later
                 else:                                # same-length requests, by column
                     run_columns(self, requests)
-                self.loop.unflushed.append(self)     # sent after the pass (EventLoop.run)
-            elif self.parser.feed(data):
+            elif parser.feed(data):
                 self.process_input()
             else:
                 self._check_query_limit()
-            return
+            return len(data)
         self.parser.feed(data)
         self._check_query_limit()
+        return len(data)
 
     def _check_query_limit(self):
         if self.parser.pending > self.server.config.client_query_buffer_limit:
@@ -199,45 +201,66 @@ class Client:
         self.out.append(data)
 
     def flush(self):
+        """Send what the replies so far add up to, counted in the loop's statistics."""
+        sent = self.write_out()
+        if sent:
+            stats = self.loop.stats
+            stats.net_out += sent
+            stats.writes += 1
+
+    def write_out(self, join=b"".join, len_=len):
+        """flush() without the statistics: the bytes sent (0 for none). The loop calls
+        this once per client read in a pass and counts in locals (EventLoop.run). join
+        and len_ are never passed: a method lookup and a builtin made locals
+        (dispatch.run_batch says why)."""
         if self.closed:
-            return
-        durable = self.loop.durable
+            return 0
+        loop = self.loop
+        durable = loop.durable
         if durable is not None and durable.must_wait():   # appendfsync always
-            self.loop.held[self] = None
-            return
-        if self.out:
-            data = self.out_pending + b"".join(self.out) if self.out_pending else b"".join(self.out)
-            self.out.clear()
+            loop.held[self] = None
+            return 0
+        out = self.out
+        pending = self.out_pending
+        if out:
+            data = join(out)
+            out.clear()
+            if pending:
+                data = pending + data
         else:
-            data = self.out_pending
+            data = pending
         if data:
             # client-output-buffer-limit: only output as big as the smallest limit set
             # for normal or pub/sub clients is looked at (one comparison per flush)
-            checked = len(data) >= self.server.output_floor
-            if checked and self._over_output_limit(_overflow(len(data))):
-                return
+            size = len_(data)
+            checked = size >= self.server.output_floor
+            if checked and self._over_output_limit(_overflow(size)):
+                return 0
             if self.write_armed:
                 self.out_pending = data
-                return
+                return 0
             try:
                 sent = self.sock.send(data)
             except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError:
                 self.close()
-                return
-            stats = self.loop.stats
-            stats.net_out += sent
-            stats.writes += 1
-            self.out_pending = data[sent:] if sent < len(data) else b""
-            if self.out_pending:
+                return 0
+            if sent < size:
+                self.out_pending = data[sent:]
                 self.write_armed = True
-                self.loop.want_write(self, True)
-                return
+                loop.want_write(self, True)
+                return sent
+            if pending:
+                self.out_pending = b""
             if checked:
                 self.output_drained()
+            if self.closing:
+                self.close()
+            return sent
         if self.closing:
             self.close()
+        return 0
 
     def _over_output_limit(self, size):
         """client-output-buffer-limit for this client's class (pubsub while subscribed,
