@@ -202,6 +202,57 @@ def test_learned_shapes_agree_with_the_python_parser(data):
     assert run(RequestParser(), reads) == run(PythonOnly(), reads)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_one_request_reads_learn_their_shape(data):
+    """An unpipelined client: two one-request reads of one shape teach the parser that
+    shape, and later one-request reads of its size -- any argument bytes, a few bytes
+    changed anywhere -- are read as the Python parser reads them, one request at a
+    time (a list, for run_batch), not by column."""
+    name = data.draw(st.sampled_from([b"GET", b"SET", b"PING", b"hset"]))
+    sizes = data.draw(st.lists(st.integers(0, 12), max_size=3))
+
+    def request(plain):
+        args = [data.draw(st.binary(min_size=size, max_size=size)) for size in sizes]
+        # plain: no CRLF, and no "*" after one (a read with CRLF-star goes by column)
+        return [name] + [a.replace(b"\r", b"x").replace(b"*", b"x") if plain else a
+                         for a in args]
+
+    parser = RequestParser()
+    for learned in (False, True):
+        one = request(True)
+        assert as_requests(parser.take(encode(one))) == [one]
+        assert (parser.shape is not None) is learned
+    reads = []
+    for _ in range(data.draw(st.integers(1, 3))):
+        raw = bytearray(encode(request(False)))
+        for _ in range(data.draw(st.integers(0, 2))):
+            raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+        reads.append(bytes(raw))
+    expected = run(PythonOnly(), reads)
+    assert run(parser, reads) == expected
+    parser = RequestParser()
+    parser.take(encode(one)), parser.take(encode(one))
+    taken = parser.take(reads[0])
+    if taken is not None:           # else the Python parser's, as run() checked
+        assert as_requests(taken) == run(PythonOnly(), reads[:1])[0]
+
+
+def test_one_request_shapes_are_learned_only_when_they_repeat():
+    parser = RequestParser()
+    for key in (b"a", b"bb", b"c", b"dd"):          # sizes alternate: nothing learned
+        assert parser.take(encode([b"GET", key])) == [[b"GET", key]]
+        assert parser.shape is None
+    for name in (b"GET", b"TTL"):                   # same sizes, another name
+        assert parser.take(encode([name, b"ee"])) == [[name, b"ee"]]
+    assert parser.shape is None
+    assert parser.take(encode([b"TTL", b"ff"])) == [[b"TTL", b"ff"]]
+    assert parser.shape is not None
+    assert parser.take(encode([b"TTL", b"\r\n"])) == [[b"TTL", b"\r\n"]]
+    assert parser.take(encode([b"TTL", b"g"])) == [[b"TTL", b"g"]]   # other size: split
+    assert parser.shape is None
+
+
 def test_strict_lengths_and_unauthenticated_limits():
     for bad, text in [(b"*1\r\n$04\r\nPING\r\n", "invalid bulk length"),
                       (b"*01\r\n$4\r\nPING\r\n", "invalid multibulk length"),
