@@ -149,6 +149,8 @@ class EventLoop(threading.Thread):
         mailbox = self.mailbox
         held = self.held
         readable = _READ | _GONE
+        writable = _WRITE
+        queue = unflushed.append
         lazyfree = self.server.keyspace.lazyfree
         garbage = lazyfree.batch()          # values UNLINK & co. freed after their replies
         # Per iteration the loop reads locals where it can. An attribute read looks the
@@ -176,8 +178,8 @@ class EventLoop(threading.Thread):
                         got = target.on_readable()
                         if got:                 # a client read got bytes: flushed below
                             net_in += got
-                            unflushed.append(target)
-                    if mask & _WRITE and not target.closed:
+                            queue(target)
+                    if mask & writable and not target.closed:
                         target.on_writable()
                 except Exception:  # a bug must not kill the loop
                     self._crashed(target)

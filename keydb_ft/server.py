@@ -139,6 +139,9 @@ class Server:
         self.monitors = []
         self.slowlog = SlowLog(config)
         self.gate_checks = None        # the installed gate checks in one call (set_gate)
+        # gate_checks or pause_until set: the one attribute the dispatcher reads per
+        # command to know it may skip the gate (regate() keeps it)
+        self.gated = False
         self.gates = {}                # name -> check(c, cmd, argv) -> error text or None
         self.gate_lock = leaf_lock(14, "gates")
         self.link = None               # ReplicaLink while this server is a replica
@@ -204,6 +207,11 @@ class Server:
                 gates[name] = check
             self.gates = gates
             self.gate_checks = _chain([gates[n] for n in GATE_ORDER if n in gates])
+            self.regate()
+
+    def regate(self):
+        """gate_checks or pause_until changed."""
+        self.gated = self.gate_checks is not None or bool(self.pause_until)
 
     # -- helpers read by handlers ----------------------------------------------------------
     def auth_required(self):
@@ -274,10 +282,12 @@ class Server:
         import time as _t
         self.pause_all = mode == "all"
         self.pause_until = max(self.pause_until, _t.monotonic() + seconds)
+        self.regate()
         self.keyspace.paused_until = self.pause_until
 
     def unpause(self):
         self.pause_until = 0
+        self.regate()
         self.keyspace.paused_until = 0
         for client in self.client_list():
             if client.paused_requests is not None:

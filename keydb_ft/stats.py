@@ -5,7 +5,7 @@ from .db.keyspace import ThreadCounters
 
 class LoopStats(ThreadCounters):
     """Counters one loop thread owns; other threads only read them (INFO)."""
-    __slots__ = ("commands", "errors", "total_commands", "connections", "net_in", "net_out",
+    __slots__ = ("commands", "errors", "connections", "net_in", "net_out",
                  "rejected_connections", "ops_samples", "error_replies", "unexpected_errors",
                  "sync_full", "evicted_keys", "total_blocking_keys", "reads", "writes")
 
@@ -16,7 +16,6 @@ class LoopStats(ThreadCounters):
         # latency-tracking's histogram
         self.commands = {}
         self.errors = {}          # error code -> count
-        self.total_commands = 0
         self.connections = 0
         self.net_in = 0
         self.net_out = 0
@@ -33,10 +32,17 @@ class LoopStats(ThreadCounters):
         thread would be slow for this loop to use (docs/architecture.md)."""
         self.commands.clear()
         self.errors.clear()
-        for name in ("total_commands", "connections", "net_in", "net_out", "rejected_connections",
+        for name in ("connections", "net_in", "net_out", "rejected_connections",
                      "error_replies", "expired_keys", "keyspace_hits", "keyspace_misses",
                      "evicted_keys", "reads", "writes"):
             setattr(self, name, 0)
+
+    @property
+    def total_commands(self):
+        """Commands run (total_commands_processed): the sum of the commands' calls, as
+        every place that counts a call counts it there, so the dispatcher keeps one
+        counter per command instead of two."""
+        return sum(row[0] for row in list(self.commands.values()))
 
 
 def merged(all_stats, field):

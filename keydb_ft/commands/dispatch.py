@@ -135,7 +135,7 @@ def run_batch(c, requests, len_=len, hash_=hash, type_=type, bytes_=bytes, perf=
             cmd = names[name]                  # one lookup; a miss is rare
         except KeyError:
             cmd = None
-        if cmd is None or not cmd.plain or server.gate_checks is not None or server.pause_until:
+        if cmd is None or not cmd.plain or server.gated:
             execute(c, argv)
             fast = c.plain
             if fast:
@@ -271,7 +271,6 @@ def run_batch(c, requests, len_=len, hash_=hash, type_=type, bytes_=bytes, perf=
                 row[4][elapsed] += 1
             else:
                 _track_long(row, elapsed)
-        stats.total_commands += 1
         if result is not None and type_(result) is error_type:
             row[3] += 1
             _count_error(stats, result)
@@ -317,7 +316,7 @@ def run_columns(c, columns, len_=len, hash_=hash, type_=type, bytes_=bytes, perf
     clock = db.clock
     slow_floor = server.slow_floor
     if (cmd is None or not cmd.plain or column.count(name) != n or not c.plain or monitors
-            or not slow_floor or server.gate_checks is not None or server.pause_until):
+            or not slow_floor or server.gated):
         return _run_rows(c, columns, n)
     k = len_(columns)
     lane = cmd.lane
@@ -490,7 +489,6 @@ def run_columns(c, columns, len_=len, hash_=hash, type_=type, bytes_=bytes, perf
         hist[0] += n - timed
     row[0] += n
     row[1] += total
-    stats.total_commands += n
 
 
 def _run_rows(c, columns, n):
@@ -583,7 +581,7 @@ def execute(c, argv):
     if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
         return _execute_gated(c, argv)
     server = c.server
-    if server.gate_checks is not None or server.pause_until:
+    if server.gated:
         return _execute_gated(c, argv)
     c.mute = False
     c.last_cmd = cmd.fullname
@@ -663,6 +661,7 @@ def _must_pause(c, cmd):
     server = c.server
     if time.monotonic() >= server.pause_until:
         server.pause_until = 0
+        server.regate()
         return False
     if c.replica is not None or "M" in c.flags_extra:
         return False
@@ -742,7 +741,6 @@ def run(c, cmd, argv, locked=False):
         row = rows[cmd] = new_row()
     row[0] += 1
     row[1] += elapsed
-    stats.total_commands += 1
     if type(result) is Error:
         row[3] += 1
         _count_error(stats, result)

@@ -24,6 +24,9 @@ def stripe_of(key):
 
 
 class KeyLocks:
+    # slots: run_batch reads `snapshot` per command
+    __slots__ = ("global_lock", "stripes", "all", "snapshot")
+
     def __init__(self):
         self.global_lock = RankedLock(0, "global-key-lock")
         # a tuple: indexing a list another thread created takes the list's lock in the
