@@ -355,9 +355,10 @@ OPTIONS = [
     Option("bgsave_cpulist", "string", "", mutable=False),
     Option("aof_rewrite_cpulist", "string", "", mutable=False),
     Option("bio_cpulist", "string", "", mutable=False),
-    # keydb-ft: microseconds a loop keeps polling after its sockets go quiet, giving the
-    # core to any other runnable thread between polls, before it sleeps (0: sleep at once)
-    Option("busy-poll-us", "int", 20, 0, 100000),
+    # keydb-ft: the most microseconds a loop keeps polling after its sockets go quiet,
+    # giving the core to any other runnable thread between polls, before it sleeps; it
+    # polls no longer than half the time it worked since it last slept (0: sleep at once)
+    Option("busy-poll-us", "int", 200, 0, 100000),
     # security and clients
     Option("requirepass", "string", ""),
     Option("maxclients", "int", 10000, 1, 2 ** 31 - 1),

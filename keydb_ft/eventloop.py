@@ -161,13 +161,16 @@ class EventLoop(threading.Thread):
         # sched_yield calls came from (perf). stop() posts to the mailbox, so
         # `running` is read after the mailbox has run.
         stats = self.stats
+        clock = _monotonic_ns
+        credit = 0                          # ns of polling the work since the last sleep earned
         while True:
             try:
                 events = poll(0)
                 if not events and not mailbox:
-                    events = self._idle(poll)
+                    events, credit = self._idle(poll, credit)
             except InterruptedError:
                 continue
+            started = clock()
             net_in = 0
             for fd, mask in events:
                 if fd not in handlers:          # closed earlier in this batch
@@ -221,29 +224,39 @@ class EventLoop(threading.Thread):
                 self._run_timers()
             if held:
                 self._release_held()
+            credit += (clock() - started) >> 1     # polls up to half the work
 
-    def _idle(self, poll):
-        """Nothing is ready: poll on for busy-poll-us, yielding the core between polls,
-        then sleep until an event or the next timer. A loop that sleeps is woken by the
-        kernel when a request arrives, and on a machine whose cores the loops share with
-        their clients that wake-up and the idle gaps around it cost more than the polls:
-        with redis-benchmark on the same two cores, 20 us of polling took two loops from
-        45-51k to 53-58k unpipelined requests a second and the machine's idle share from
-        11-13% to 6-7% (perf/README.md, 21:39). sched_yield() lets a runnable client or
-        the other loop have the core, so the polling only uses time nothing else wants."""
+    def _idle(self, poll, credit):
+        """Nothing is ready: poll on, yielding the core between polls, for as long as the
+        loop has worked since it last slept (credit, ns) but at most busy-poll-us, then
+        sleep until an event or the next timer. Returns the events and what is left of
+        the credit (none after a sleep).
+
+        A loop that sleeps is woken by the kernel when a request arrives, and on a
+        machine whose cores the loops share with their clients that wake-up and the idle
+        gaps around it cost more than the polls: with redis-benchmark on the same two
+        cores, 20 us of polling took two loops from 45-51k to 53-58k unpipelined
+        requests a second (perf/README.md, 21:39), and polling up to 200 us another
+        5-10% (18:00). sched_yield() lets a runnable client or the other loop have the
+        core, so the polling only uses time nothing else wants. Bounding it by the work
+        done keeps a lightly loaded loop from spinning: its polls cost at most the CPU
+        its requests did, while under steady load successful polls leave their credit
+        to the next ones and the loop stays awake."""
         timeout = self._next_timeout()
-        spin = self.server.config.busy_poll_us
-        if spin and timeout:
-            deadline = _monotonic_ns() + min(spin * 1000, int(timeout * 1e9))  # timers on time
+        spin = min(credit, self.server.config.busy_poll_us * 1000)
+        if spin > 0 and timeout:
+            start = _monotonic_ns()
+            deadline = start + min(spin, int(timeout * 1e9))      # timers on time
             while True:
                 _yield()
                 events = poll(0)
+                now = _monotonic_ns()
                 if events or self.mailbox:
-                    return events
-                if _monotonic_ns() >= deadline:
+                    return events, credit - (now - start)
+                if now >= deadline:
                     break
             timeout = self._next_timeout()
-        return poll(timeout)
+        return poll(timeout), 0
 
     def _release_held(self):
         """appendfsync always: one AOF sync covers every reply held this iteration.

@@ -1,7 +1,10 @@
-"""busy-poll-us: a loop whose sockets go quiet keeps polling for that long, yielding the
-core between polls, before it sleeps (keydb_ft/eventloop.py, EventLoop._idle). Whatever
-the setting, the loops must still serve every client, run the work other threads post to
-them (pub/sub delivery, blocked clients woken from another loop) and fire their timers."""
+"""busy-poll-us: a loop whose sockets go quiet keeps polling, yielding the core between
+polls, for at most that long and no longer than half the time it worked since it last
+slept, before it sleeps (keydb_ft/eventloop.py, EventLoop._idle). Whatever the setting,
+the loops must still serve every client, run the work other threads post to them
+(pub/sub delivery, blocked clients woken from another loop) and fire their timers."""
+
+import os
 
 import threading
 import time
@@ -14,7 +17,7 @@ from test_concurrency import run_threads
 
 
 def test_config_get_set_and_range(r):
-    assert r.config_get("busy-poll-us") == {"busy-poll-us": "20"}
+    assert r.config_get("busy-poll-us") == {"busy-poll-us": "200"}
     try:
         r.config_set("busy-poll-us", 0)
         assert r.config_get("busy-poll-us") == {"busy-poll-us": "0"}
@@ -29,7 +32,7 @@ def test_config_get_set_and_range(r):
             r.config_set("busy-poll-us", -1)
         assert r.config_get("busy-poll-us") == {"busy-poll-us": "100000"}
     finally:
-        r.config_set("busy-poll-us", 20)
+        r.config_set("busy-poll-us", 200)
 
 
 @pytest.mark.parametrize("micros", ["0", "100000"])
@@ -77,5 +80,35 @@ def test_loops_serve_post_and_time_out_at_any_setting(tmp_path, micros):
         # A blocked client's timeout is one of its loop's timers.
         assert c.blpop("bp:never", timeout=0.2) is None
         assert c.ping()
+    finally:
+        server.stop()
+
+
+def test_a_lightly_loaded_loop_does_not_poll_through_its_gaps(tmp_path):
+    """At the longest setting (0.1 s) a client that sends a request every 20 ms would
+    keep a loop polling all the time if the polling ran its full length after each
+    request. It may only poll for half the time the request took, so over the whole
+    second the server uses a small part of one core's time (CPU time, read from /proc;
+    the bound is a tenth of what full-length polling would cost)."""
+    server = ServerProcess(tmp_path, threads=2, args=("--busy-poll-us", "100000"))
+    try:
+        c = server.client()
+        c.set("light", "x")
+
+        def cpu_seconds():
+            total = 0
+            for tid in os.listdir(f"/proc/{server.proc.pid}/task"):
+                with open(f"/proc/{server.proc.pid}/task/{tid}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+            return total / os.sysconf("SC_CLK_TCK")
+
+        before = cpu_seconds()
+        wall = time.monotonic()
+        for _ in range(50):
+            assert c.get("light") == b"x"
+            time.sleep(0.02)
+        wall = time.monotonic() - wall
+        assert cpu_seconds() - before < 0.1 * wall
     finally:
         server.stop()
