@@ -125,6 +125,12 @@ def _open_unix_listener(path, perm, backlog):
 
 
 class Server:
+    # Slots for the attributes the loops read per request or per read (the rest, and
+    # what other modules attach, in __dict__): a slot read skips the dict lookup
+    __slots__ = ("config", "keyspace", "key_locks", "gated", "gate_checks", "pause_until",
+                 "latency_tracking", "slow_floor", "output_floor", "monitors", "loops",
+                 "__dict__")
+
     def __init__(self, config):
         self.config = config
         self.started = time.time()
