@@ -244,8 +244,8 @@ class EventLoop(threading.Thread):
         machine whose cores the loops share with their clients that wake-up and the idle
         gaps around it cost more than the polls: with redis-benchmark on the same two
         cores, 20 us of polling took two loops from 45-51k to 53-58k unpipelined
-        requests a second (perf/README.md, 21:39), and polling up to 200 us another
-        5-10% (18:00). sched_yield() lets a runnable client or the other loop have the
+        requests a second (perf/README.md, 2026-11-22 21:39), and polling up to 200 us
+        another 3-10% (2026-11-23 17:56). sched_yield() lets a runnable client or the other loop have the
         core, so the polling only uses time nothing else wants. Bounding it by the work
         done keeps a lightly loaded loop from spinning: its polls cost at most half the
         CPU its requests did, while under steady load successful polls leave their
