@@ -235,27 +235,30 @@ class EventLoop(threading.Thread):
             credit += (clock() - started) >> 1     # polls up to half the work
 
     def _idle(self, poll, credit):
-        """Nothing is ready: poll on, yielding the core between polls, for as long as the
-        loop has worked since it last slept (credit, ns) but at most busy-poll-us, then
-        sleep until an event or the next timer. Returns the events and what is left of
-        the credit (none after a sleep).
+        """Nothing is ready: poll on, yielding the core between polls, while credit (ns)
+        lasts -- half the time the loop's passes took since it last slept, capped at
+        busy-poll-us -- then sleep until an event or the next timer. Returns the events
+        and what is left of the credit (none after a sleep).
 
         A loop that sleeps is woken by the kernel when a request arrives, and on a
         machine whose cores the loops share with their clients that wake-up and the idle
         gaps around it cost more than the polls: with redis-benchmark on the same two
         cores, 20 us of polling took two loops from 45-51k to 53-58k unpipelined
         requests a second (perf/README.md, 2026-11-22 21:39), and polling up to 200 us
-        another 3-10% (2026-11-23 17:56). sched_yield() lets a runnable client or the other loop have the
-        core, so the polling only uses time nothing else wants. Bounding it by the work
-        done keeps a lightly loaded loop from spinning: its polls cost at most half the
-        CPU its requests did, while under steady load successful polls leave their
-        credit to the next ones and the loop stays awake."""
+        another 3-10% (2026-11-23 17:56). sched_yield() lets a runnable client or the
+        other loop have the core, so the polling only uses time nothing else wants.
+        Bounding it by the work done keeps a lightly loaded loop from spinning (its
+        polls cost at most half the CPU its requests did), while under steady load
+        polls that find work quickly leave their credit to the next ones and the loop
+        stays awake."""
         timeout = self._next_timeout()
-        spin = min(credit, self.server.config.busy_poll_us * 1000)
-        if spin > 0 and timeout:
+        # what is kept is capped too, so that credit earned under a long heavy load
+        # cannot keep the loop polling through the gaps of a lighter one after it
+        credit = min(credit, self.server.config.busy_poll_us * 1000)
+        if credit > 0 and timeout:
             clock, pause, mailbox = _monotonic_ns, _yield, self.mailbox
             start = clock()
-            deadline = start + min(spin, int(timeout * 1e9))      # timers on time
+            deadline = start + min(credit, int(timeout * 1e9))    # timers on time
             while True:
                 pause()
                 events = poll(0)

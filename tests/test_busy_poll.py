@@ -5,6 +5,7 @@ the loops must still serve every client, run the work other threads post to them
 (pub/sub delivery, blocked clients woken from another loop) and fire their timers."""
 
 import os
+import subprocess
 
 import threading
 import time
@@ -95,20 +96,63 @@ def test_a_lightly_loaded_loop_does_not_poll_through_its_gaps(tmp_path):
         c = server.client()
         c.set("light", "x")
 
-        def cpu_seconds():
-            total = 0
-            for tid in os.listdir(f"/proc/{server.proc.pid}/task"):
-                with open(f"/proc/{server.proc.pid}/task/{tid}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])
-            return total / os.sysconf("SC_CLK_TCK")
-
-        before = cpu_seconds()
+        before = _cpu_seconds(server.proc.pid)
         wall = time.monotonic()
         for _ in range(50):
             assert c.get("light") == b"x"
             time.sleep(0.02)
         wall = time.monotonic() - wall
-        assert cpu_seconds() - before < 0.1 * wall
+        assert _cpu_seconds(server.proc.pid) - before < 0.1 * wall
     finally:
         server.stop()
+
+
+def test_polling_earned_under_heavy_load_does_not_outlast_it(tmp_path):
+    """One loop, the longest setting (0.1 s). redis-benchmark keeps it busy for two
+    seconds while a client sends a request every 2 ms; when the benchmark stops, that
+    client's gaps are shorter than the setting, so the loop never sleeps long enough to
+    lose what it earned. What it keeps is capped at the setting: over the next second it
+    may poll through 0.1 s of gaps, not through the half of two busy seconds it earned
+    (about a core-second)."""
+    server = ServerProcess(tmp_path, threads=1, args=("--busy-poll-us", "100000"))
+    try:
+        light = server.client()
+        stop_light = threading.Event()
+        done = []
+
+        def trickle():
+            while not stop_light.is_set():
+                done.append(light.incr("light"))
+                time.sleep(0.002)
+
+        thread = threading.Thread(target=trickle)
+        thread.start()
+        bench = subprocess.Popen(["redis-benchmark", "-p", str(server.port), "-c", "20",
+                                  "-P", "16", "-n", "100000000", "-t", "incr", "-q"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(2)
+        finally:
+            bench.kill()
+            bench.wait(30)
+        before = _cpu_seconds(server.proc.pid)
+        served = len(done)
+        time.sleep(1)
+        after = _cpu_seconds(server.proc.pid)
+        stop_light.set()
+        thread.join(30)
+        assert len(done) > served                  # the light client was served throughout
+        assert int(server.client().get("counter:__rand_int__")) > 10000   # it did run
+        assert after - before < 0.5
+    finally:
+        server.stop()
+
+
+def _cpu_seconds(pid):
+    """User and system CPU of every thread of pid so far (/proc)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
