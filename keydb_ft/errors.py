@@ -64,6 +64,8 @@ RESP2_UNSUPPORTED = "ERR RESP2 is not supported by this command"
 NOPROTO = "NOPROTO unsupported protocol version"
 READONLY = "READONLY You can't write against a read only replica."
 NOREPLICAS = "NOREPLICAS Not enough good replicas to write."
+# SYNC / PSYNC to a replica whose own link is not up (Redis's syncCommand)
+NOMASTERLINK = "NOMASTERLINK Can't SYNC while not connected with my master"
 MASTERDOWN = ("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to "
               "'no'.")
 # EXEC refused by a gate check after its commands were queued (Redis's execCommandAbort)

@@ -505,6 +505,39 @@ def test_sub_replica_follows_the_chain_and_resyncs_with_it(tmp_path):
         _stop(bottom, middle, top)
 
 
+def test_a_replica_without_its_master_refuses_to_sync_replicas_as_redis(tmp_path):
+    """A replica whose link is not up (here its master is not listening) answers SYNC
+    and PSYNC with NOMASTERLINK, as redis-server does: until the link is up its data
+    set may be about to be replaced, and a sub-replica synced from it then would keep
+    the old one."""
+    from conftest import free_port
+    for name in ("k", "r"):
+        (tmp_path / name).mkdir()
+    nobody = str(free_port())
+    ours = ServerProcess(tmp_path / "k", args=["--replicaof", "127.0.0.1", nobody])
+    theirs = RealRedis(tmp_path / "r", args=["--replicaof", "127.0.0.1", nobody])
+    try:
+        replies = []
+        for server in (ours, theirs):
+            got = []
+            for request in (b"*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n",
+                            b"*1\r\n$4\r\nSYNC\r\n"):
+                with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+                    sock.sendall(request)
+                    data = b""
+                    while not data.endswith(b"\r\n"):
+                        chunk = sock.recv(4096)
+                        assert chunk
+                        data += chunk
+                    got.append(data)
+            replies.append(got)
+        assert replies[0] == replies[1] == [
+            b"-NOMASTERLINK Can't SYNC while not connected with my master\r\n"] * 2
+        assert ours.client().info("stats")["sync_full"] == 0
+    finally:
+        _stop(theirs, ours)
+
+
 def _gate_session(port, unreachable):
     """The replies and error counts of a session that changes min-replicas-to-write and
     replica-serve-stale-data around writes, reads and transactions."""

@@ -32,6 +32,12 @@ def _sync(c, psync, replid=b"?", offset=b"-1"):
     ignored, as Redis ignores it."""
     if c.replica is not None:
         return NO_REPLY
+    # A replica serves its own replicas only while its link is up, as Redis: until then
+    # its data set may be about to be replaced (a full resync flushes it and loads the
+    # master's), and a sync served from it would leave the sub-replica with the old one.
+    link = c.server.link
+    if link is not None and link.state != "connected":
+        raise CommandError(errors.NOMASTERLINK)
     master = c.server.master
     if replid != b"?":
         try:

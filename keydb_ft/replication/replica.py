@@ -199,9 +199,9 @@ class ReplicaLink:
     def _load(self, payload):
         from ..commands.persistence import _empty_keyspace, _loading
         server = self.server
-        server.master.forget_replicas()       # the data set is replaced: they sync again
-        log.notice("MASTER <-> REPLICA sync: Flushing old data")
-        with _loading(server):
+        with _loading(server):                # LOADING for a replica that asks meanwhile
+            server.master.forget_replicas()   # the data set is replaced: they sync again
+            log.notice("MASTER <-> REPLICA sync: Flushing old data")
             _empty_keyspace(server)
             log.notice("MASTER <-> REPLICA sync: Loading DB in memory")
             server.rdb.load_bytes(payload)
