@@ -520,22 +520,28 @@ def test_a_replica_without_its_master_refuses_to_sync_replicas_as_redis(tmp_path
         replies = []
         for server in (ours, theirs):
             got = []
-            for request in (b"*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n",
-                            b"*1\r\n$4\r\nSYNC\r\n"):
+            for request in (("PSYNC", "?", "-1"), ("SYNC",)):
                 with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-                    sock.sendall(request)
-                    data = b""
-                    while not data.endswith(b"\r\n"):
-                        chunk = sock.recv(4096)
-                        assert chunk
-                        data += chunk
-                    got.append(data)
+                    got.append(_call(sock, *request))
             replies.append(got)
         assert replies[0] == replies[1] == [
             b"-NOMASTERLINK Can't SYNC while not connected with my master\r\n"] * 2
         assert ours.client().info("stats")["sync_full"] == 0
     finally:
         _stop(theirs, ours)
+
+
+def _call(sock, *args):
+    """Send one command over a raw socket; its reply's bytes (one line or more)."""
+    sock.sendall(b"*%d\r\n" % len(args) + b"".join(
+        b"$%d\r\n%s\r\n" % (len(a), a.encode()) for a in args))
+    data = sock.recv(65536)
+    while not data.endswith(b"\r\n"):
+        more = sock.recv(65536)
+        if not more:
+            raise ConnectionError(f"closed after {data!r}")
+        data += more
+    return data
 
 
 def _gate_session(port, unreachable):
@@ -545,13 +551,7 @@ def _gate_session(port, unreachable):
         sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         return sock
 
-    def call(sock, *args):
-        sock.sendall(b"*%d\r\n" % len(args) + b"".join(
-            b"$%d\r\n%s\r\n" % (len(a), a.encode()) for a in args))
-        data = sock.recv(65536)
-        while not data.endswith(b"\r\n"):
-            data += sock.recv(65536)
-        return data
+    call = _call
 
     a, b = conn(), conn()
     got = []
