@@ -6,7 +6,6 @@ the loops must still serve every client, run the work other threads post to them
 
 import os
 import subprocess
-
 import threading
 import time
 
@@ -115,9 +114,9 @@ def test_polling_earned_under_heavy_load_does_not_outlast_it(tmp_path):
     may poll through 0.1 s of gaps, not through the half of two busy seconds it earned
     (about a core-second)."""
     server = ServerProcess(tmp_path, threads=1, args=("--busy-poll-us", "100000"))
+    stop_light = threading.Event()
     try:
         light = server.client()
-        stop_light = threading.Event()
         done = []
 
         def trickle():
@@ -145,6 +144,7 @@ def test_polling_earned_under_heavy_load_does_not_outlast_it(tmp_path):
         assert int(server.client().get("counter:__rand_int__")) > 10000   # it did run
         assert after - before < 0.5
     finally:
+        stop_light.set()                           # whatever failed, the client stops
         server.stop()
 
 
